@@ -1,0 +1,156 @@
+# autonomy — multi-uplink failover for routers.
+#
+#   make            build build/autonomyd and build/autonomyctl
+#   make test       install missing packages, unit tests (plain and ASan/UBSan), system tests
+#   make check      static analysis (cppcheck) and a short run of every fuzz target
+#   make demo       build and run the daemon on the example config
+#   make install    PREFIX=/usr DESTDIR=…
+#
+# Respects CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows full commands;
+# WERROR=1 (set automatically when CI is set) turns warnings into errors.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+PKG_CONFIG ?= pkg-config
+BUILD      ?= build
+
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+              -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wundef
+ifneq ($(CI),)
+WERROR     ?= 1
+endif
+ifeq ($(WERROR),1)
+WARN       += -Werror
+endif
+
+PKGS       := json-c libmnl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Debian's libev ships no .pc file.
+EV_LIBS    := $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+GIT_REV    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+ALL_CPPFLAGS := -Isrc -Itools -D_GNU_SOURCE -DAUTONOMY_VERSION='"$(VERSION)"' \
+                -DAUTONOMY_GIT='"$(GIT_REV)"' $(CPPFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(SAN_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_CFLAGS)
+LIBS       := $(PKG_LIBS) $(EV_LIBS) -lm
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+LIB_SRCS   := $(filter-out src/autonomyd.c,$(wildcard src/*.c src/*/*.c))
+CTL_SRCS   := $(filter-out tools/autonomyctl.c,$(wildcard tools/*.c))
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_OBJS   := $(call obj,$(LIB_SRCS))
+CTL_OBJS   := $(call obj,$(CTL_SRCS))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.SECONDARY:
+.PHONY: all test unit unit-asan system check fuzz demo install uninstall clean deps test-deps
+all: $(BUILD)/autonomyd $(BUILD)/autonomyctl
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libautonomy.a: $(LIB_OBJS)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libctl.a: $(CTL_OBJS)
+	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/autonomyd: $(BUILD)/obj/src/autonomyd.o $(BUILD)/libautonomy.a
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/autonomyctl: $(BUILD)/obj/tools/autonomyctl.o $(BUILD)/libctl.a $(BUILD)/libautonomy.a
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libctl.a $(BUILD)/libautonomy.a
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
+
+unit-bins: $(UNIT_BINS)
+
+# ---- tests ---------------------------------------------------------------
+deps:
+	@sh scripts/deps.sh build
+
+test-deps:
+	@sh scripts/deps.sh test
+
+# Everything, then one closing line "N passed, N failed".
+test: test-deps
+	@sh tests/run
+
+unit: all unit-bins
+	@sh tests/run-unit $(BUILD)/tests
+
+unit-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan CC=$(CC) \
+		SAN_CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		CFLAGS='-O1 -g' unit-bins
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run-unit build/asan/tests
+
+system: all
+	@/usr/bin/python3 -m pytest -q tests/system
+
+# ---- static analysis and fuzzing ------------------------------------------
+FUZZ_TIME ?= 20
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_SRCS := $(LIB_SRCS)
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$@)clang $(ALL_CPPFLAGS) -std=gnu11 -g -O1 $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+		echo "  FUZZ   $$n ($(FUZZ_TIME) s)"; \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=8192 build/fuzz/corpus-$$n tests/fuzz/seeds/$$n \
+			>build/fuzz/$$n.log 2>&1 || { tail -40 build/fuzz/$$n.log; exit 1; }; \
+		grep -E '^Done|#[0-9]+.*DONE' build/fuzz/$$n.log | tail -1; \
+	done
+
+check: test-deps fuzz
+	$(call say,CPPCHECK,src tools)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -D__GNUC__ $(PKG_CFLAGS) -Isrc -Itools src tools
+
+# ---- demo, install -------------------------------------------------------
+demo: deps all
+	@echo "autonomyd in the foreground on examples/autonomy.conf (Ctrl-C stops it);"
+	@echo "in another terminal: $(BUILD)/autonomyctl --socket $(BUILD)/run/autonomy.sock status"
+	@mkdir -p $(BUILD)/run
+	$(BUILD)/autonomyd -f -c examples/autonomy.conf -s $(BUILD)/run
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/autonomyd $(DESTDIR)$(SBINDIR)/autonomyd
+	install -m 0755 $(BUILD)/autonomyctl $(DESTDIR)$(BINDIR)/autonomyctl
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/autonomy/autonomy.conf ]; then \
+		install -d $(DESTDIR)$(SYSCONFDIR)/autonomy; \
+		install -m 0600 examples/autonomy.conf $(DESTDIR)$(SYSCONFDIR)/autonomy/autonomy.conf; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/autonomyd $(DESTDIR)$(BINDIR)/autonomyctl
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) build/asan -name '*.d' 2>/dev/null)

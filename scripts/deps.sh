@@ -1,0 +1,46 @@
+#!/bin/sh
+# Installs the Debian/Ubuntu packages autonomy needs for a job, or says how.
+#   scripts/deps.sh build   libraries and tools to compile
+#   scripts/deps.sh test    build + what the tests use
+# As root on a system with apt-get, missing packages are installed; otherwise the
+# exact command is printed and the script exits 1.
+set -eu
+
+job=${1:-build}
+build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev"
+test_pkgs="libcmocka-dev clang python3 python3-pytest valgrind cppcheck shellcheck busybox"
+
+case "$job" in
+build) want=$build_pkgs ;;
+test) want="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "deps: not a Debian-like system; install the equivalents of: $want" >&2
+	exit 0
+fi
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: install them with: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+apt-get install -y -q $missing >/dev/null 2>&1 || {
+	apt-get update -q >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -q $missing
+}

@@ -1,0 +1,413 @@
+#include "api/api.h"
+#include "config/config.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "member/member.h"
+#include "telem/evlog.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+struct api_param {
+	const char *name;
+	enum json_type type;
+};
+
+struct api_method {
+	const char *name;
+	struct json_object *(*fn)(struct json_object *params);
+	const struct api_param *params;	/* ends with a NULL name */
+};
+
+struct json_object *api_error(const char *code, const char *fmt, ...)
+{
+	struct json_object *res = json_object_new_object(), *err = json_object_new_object();
+	char msg[CFG_ERR_LEN + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message", json_object_new_string(msg));
+	json_object_object_add(res, "error", err);
+	return res;
+}
+
+static const char *param_str(struct json_object *params, const char *name)
+{
+	struct json_object *v;
+
+	if (!params || !json_object_object_get_ex(params, name, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *ts_or_null(int64_t wall)
+{
+	char buf[RFC3339_LEN];
+
+	return wall > 0 ? json_object_new_string(fmt_rfc3339(buf, wall)) : NULL;
+}
+
+/* ---- methods ------------------------------------------------------------------ */
+
+static struct json_object *members_json(bool detail)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < mem_count(); i++)
+		json_object_array_add(arr, mem_to_json(mem_get(i), detail));
+	return arr;
+}
+
+static struct json_object *config_state_json(void)
+{
+	struct json_object *o = json_object_new_object();
+	const struct daemon_ctx *d = &daemon_ctx;
+
+	json_object_object_add(o, "path", json_object_new_string(d->cfg_path));
+	json_object_object_add(o, "loaded", ts_or_null(d->cfg_loaded));
+	json_object_object_add(o, "error", d->cfg_error[0] ? json_object_new_string(d->cfg_error) : NULL);
+	return o;
+}
+
+static struct json_object *m_status(struct json_object *params)
+{
+	const struct daemon_ctx *d = &daemon_ctx;
+	struct json_object *o = json_object_new_object();
+	const struct evlog_entry *last = evlog_last();
+
+	(void)params;
+	json_object_object_add(o, "version", json_object_new_string(AUTONOMY_VERSION));
+	/* Without the engine nothing here decides, so nothing is claimed active. */
+	json_object_object_add(o, "active", NULL);
+	json_object_object_add(o, "active_since", NULL);
+	json_object_object_add(o, "controller", json_object_new_string("none"));
+	json_object_object_add(o, "state", json_object_new_string("observing"));
+	json_object_object_add(o, "uptime_s", json_object_new_int64((mono_ms() - d->started_mono) / 1000));
+	json_object_object_add(o, "members", members_json(false));
+	json_object_object_add(o, "last_event", last ? evlog_entry_json(last) : NULL);
+	json_object_object_add(o, "config", config_state_json());
+	return o;
+}
+
+static struct json_object *m_members(struct json_object *params)
+{
+	(void)params;
+	return members_json(true);
+}
+
+static struct json_object *m_events(struct json_object *params)
+{
+	struct json_object *v;
+	int64_t limit = 50;
+
+	if (params && json_object_object_get_ex(params, "limit", &v)) {
+		limit = json_object_get_int64(v);
+		if (limit < 1 || limit > EVLOG_SIZE)
+			return api_error("invalid_argument", "limit must be between 1 and %d",
+					 EVLOG_SIZE);
+	}
+	return evlog_json((int)limit);
+}
+
+static struct json_object *ok_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static struct json_object *ok_message(const char *fmt, ...)
+{
+	struct json_object *o = json_object_new_object();
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return o;
+}
+
+static struct json_object *action_set_level(struct json_object *params)
+{
+	const char *level = param_str(params, "level");
+	int lvl;
+
+	if (!level)
+		return api_error("invalid_argument", "set_level needs a level (debug, info, warn, error)");
+	lvl = log_level_parse(level);
+	if (lvl < 0)
+		return api_error("invalid_argument", "unknown log level '%s' (debug, info, warn, error)",
+				 level);
+	log_set_level((enum log_level)lvl);
+	evlog_add("log", "level", NULL, NULL, "log level set to %s", log_level_name((enum log_level)lvl));
+	return ok_message("log level set to %s", log_level_name((enum log_level)lvl));
+}
+
+static struct json_object *m_action(struct json_object *params)
+{
+	static const char *const engine_cmds[] = { "failover", "restore", "recheck", NULL };
+	const char *cmd = param_str(params, "cmd"), *name = param_str(params, "name");
+
+	if (!cmd)
+		return api_error("invalid_argument", "action needs cmd (failover, restore, recheck, set_level)");
+	if (!strcmp(cmd, "set_level"))
+		return action_set_level(params);
+	for (int i = 0; engine_cmds[i]; i++) {
+		if (strcmp(cmd, engine_cmds[i]))
+			continue;
+		if (name && !mem_find(name))
+			return api_error("invalid_argument", "no member named '%s'", name);
+		if (!daemon_ctx.engine)
+			return api_error("unavailable", "%s needs the decision engine, which is not running",
+					 cmd);
+		return api_error("unavailable", "%s is not supported by this engine", cmd);
+	}
+	return api_error("invalid_argument", "unknown cmd '%s' (failover, restore, recheck, set_level)",
+			 cmd);
+}
+
+static struct json_object *m_config_get(struct json_object *params)
+{
+	struct json_object *v;
+	bool schema = params && json_object_object_get_ex(params, "schema", &v) &&
+		      json_object_get_boolean(v);
+
+	return cfg_to_json(&daemon_ctx.cfg, daemon_ctx.cfg_path, schema);
+}
+
+static struct json_object *m_config_set(struct json_object *params)
+{
+	static struct config next;	/* large; the loop is single-threaded */
+	struct json_object *values = NULL, *changed = NULL, *res, *err;
+	struct cfg_set_error e = { 0 };
+
+	if (!params || !json_object_object_get_ex(params, "values", &values))
+		return api_error("invalid_argument", "config.set needs values {\"section.option\": value}");
+	if (cfg_set(daemon_ctx.cfg_path, values, &next, &changed, &e) < 0) {
+		res = api_error(e.code, "%s", e.msg);
+		if (e.field[0] && json_object_object_get_ex(res, "error", &err))
+			json_object_object_add(err, "field", json_object_new_string(e.field));
+		return res;
+	}
+	if (json_object_array_length(changed)) {
+		daemon_apply(&next);
+		evlog_add("config", "set", NULL, NULL, "configuration changed through the API: %s",
+			  json_object_to_json_string_ext(changed, JSON_PLAIN));
+	}
+	res = json_object_new_object();
+	json_object_object_add(res, "ok", json_object_new_boolean(1));
+	json_object_object_add(res, "changed", changed);
+	return res;
+}
+
+static long rss_kb(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static struct json_object *features_json(void)
+{
+	static const char *const features[] = { "unix-socket", "uci-config", NULL };
+	struct json_object *arr = json_object_new_array();
+
+	for (int i = 0; features[i]; i++)
+		json_object_array_add(arr, json_object_new_string(features[i]));
+	if (daemon_ctx.engine)
+		json_object_array_add(arr, json_object_new_string("engine"));
+	return arr;
+}
+
+static struct json_object *m_info(struct json_object *params)
+{
+	const struct daemon_ctx *d = &daemon_ctx;
+	struct json_object *o = json_object_new_object(), *build = json_object_new_object(),
+			   *cpu = json_object_new_object();
+	struct rusage ru;
+	long rss = rss_kb();
+
+	(void)params;
+	getrusage(RUSAGE_SELF, &ru);
+	json_object_object_add(o, "version", json_object_new_string(AUTONOMY_VERSION));
+	json_object_object_add(build, "git", json_object_new_string(AUTONOMY_GIT));
+	json_object_object_add(build, "date", json_object_new_string(__DATE__ " " __TIME__));
+#ifdef __clang__
+	json_object_object_add(build, "compiler", json_object_new_string("clang " __clang_version__));
+#else
+	json_object_object_add(build, "compiler", json_object_new_string("gcc " __VERSION__));
+#endif
+	json_object_object_add(o, "build", build);
+	json_object_object_add(o, "features", features_json());
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "started", ts_or_null(d->started_wall));
+	json_object_object_add(o, "uptime_s", json_object_new_int64((mono_ms() - d->started_mono) / 1000));
+	json_object_object_add(o, "rss_kb", rss < 0 ? NULL : json_object_new_int64(rss));
+	json_object_object_add(cpu, "user", json_object_new_int64((int64_t)ru.ru_utime.tv_sec * 1000 +
+								  ru.ru_utime.tv_usec / 1000));
+	json_object_object_add(cpu, "system", json_object_new_int64((int64_t)ru.ru_stime.tv_sec * 1000 +
+								    ru.ru_stime.tv_usec / 1000));
+	json_object_object_add(o, "cpu_ms", cpu);
+	json_object_object_add(o, "config_path", json_object_new_string(d->cfg_path));
+	json_object_object_add(o, "state_dir", json_object_new_string(d->state_dir));
+	json_object_object_add(o, "log_level", json_object_new_string(log_level_name(log_threshold)));
+	return o;
+}
+
+/* ---- the table ------------------------------------------------------------------ */
+
+static const struct api_param no_params[] = { { NULL, 0 } };
+static const struct api_param events_params[] = { { "limit", json_type_int }, { NULL, 0 } };
+static const struct api_param action_params[] = {
+	{ "cmd", json_type_string }, { "name", json_type_string },
+	{ "level", json_type_string }, { NULL, 0 }
+};
+static const struct api_param get_params[] = { { "schema", json_type_boolean }, { NULL, 0 } };
+static const struct api_param set_params[] = { { "values", json_type_object }, { NULL, 0 } };
+
+static const struct api_method methods[] = {
+	{ "status", m_status, no_params },
+	{ "members", m_members, no_params },
+	{ "events", m_events, events_params },
+	{ "action", m_action, action_params },
+	{ "config.get", m_config_get, get_params },
+	{ "config.set", m_config_set, set_params },
+	{ "info", m_info, no_params },
+};
+
+static const char *type_word(enum json_type t)
+{
+	switch (t) {
+	case json_type_int: return "a number";
+	case json_type_boolean: return "true or false";
+	case json_type_object: return "an object";
+	default: return "a string";
+	}
+}
+
+/* Unknown parameters are refused so a typo does not silently do nothing. */
+static struct json_object *check_params(const struct api_method *m, struct json_object *params)
+{
+	if (!params)
+		return NULL;
+	json_object_object_foreach(params, key, val) {
+		const struct api_param *p = m->params;
+
+		while (p->name && strcmp(p->name, key))
+			p++;
+		if (!p->name)
+			return api_error("invalid_argument", "%s takes no parameter '%s'", m->name, key);
+		if (!json_object_is_type(val, p->type))
+			return api_error("invalid_argument", "parameter '%s' must be %s", key,
+					 type_word(p->type));
+	}
+	return NULL;
+}
+
+struct json_object *api_call(const char *method, struct json_object *params)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
+		struct json_object *err;
+
+		if (strcmp(methods[i].name, method))
+			continue;
+		err = check_params(&methods[i], params);
+		return err ? err : methods[i].fn(params);
+	}
+	return api_error("unknown_method", "unknown method '%s'", method);
+}
+
+static char *to_line(struct json_object *o, size_t *outlen)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(o, JSON_PLAIN, &len);
+	char *line = xmalloc(len + 2);
+
+	memcpy(line, s, len);
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	*outlen = len + 1;
+	return line;
+}
+
+char *api_error_line(const char *code, const char *message, size_t *outlen)
+{
+	struct json_object *o = api_error(code, "%s", message);
+	char *line = to_line(o, outlen);
+
+	json_object_put(o);
+	return line;
+}
+
+static struct json_object *parse_request(const char *line, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *req;
+
+	if (len > API_MAX_REQUEST || memchr(line, '\0', len))
+		return NULL;
+	tok = json_tokener_new();
+	req = json_tokener_parse_ex(tok, line, (int)len);
+	/* Everything after the object must be white space. */
+	if (req && json_tokener_get_error(tok) == json_tokener_success) {
+		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+			if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') {
+				json_object_put(req);
+				req = NULL;
+				break;
+			}
+		}
+	} else {
+		json_object_put(req);
+		req = NULL;
+	}
+	json_tokener_free(tok);
+	return req;
+}
+
+static struct json_object *handle(struct json_object *req)
+{
+	struct json_object *method, *params = NULL;
+
+	if (!json_object_is_type(req, json_type_object))
+		return api_error("invalid_request", "a request is a JSON object {\"method\":…,\"params\":{…}}");
+	if (!json_object_object_get_ex(req, "method", &method) ||
+	    !json_object_is_type(method, json_type_string))
+		return api_error("invalid_request", "the request has no method (a string)");
+	json_object_object_foreach(req, key, val) {
+		(void)val;
+		if (strcmp(key, "method") && strcmp(key, "params"))
+			return api_error("invalid_request", "unknown request field '%s'", key);
+	}
+	if (json_object_object_get_ex(req, "params", &params) && params &&
+	    !json_object_is_type(params, json_type_object))
+		return api_error("invalid_request", "params must be an object");
+	return api_call(json_object_get_string(method), params);
+}
+
+char *api_handle_line(const char *line, size_t len, size_t *outlen)
+{
+	struct json_object *req = parse_request(line, len), *res;
+	char *out;
+
+	if (!req && len > API_MAX_REQUEST)
+		return api_error_line("too_large", "request larger than 65536 bytes", outlen);
+	res = req ? handle(req) : api_error("invalid_request", "the request is not valid JSON");
+	out = to_line(res, outlen);
+	json_object_put(res);
+	json_object_put(req);
+	return out;
+}

@@ -1,0 +1,886 @@
+#include "config/config.h"
+#include "config/uci.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+static const char *const level_choices[] = { "debug", "info", "warn", "error", NULL };
+const char *const cfg_class_names[] = {
+	"auto", "starlink", "cellular", "wifi", "wired", "other", NULL
+};
+const char *const cfg_probe_names[] = { "icmp", "dns", "tcp", NULL };
+
+#define MAIN(f)	offsetof(struct cfg_main, f), sizeof(((struct cfg_main *)0)->f)
+#define MEMB(f)	offsetof(struct cfg_member, f), sizeof(((struct cfg_member *)0)->f)
+
+const struct cfg_opt cfg_schema[] = {
+	{ "autonomy", "log_level", CFG_T_ENUM, MAIN(log_level), "info", 0, 0,
+	  level_choices, 0, "How much autonomyd logs: debug, info, warn or error." },
+	{ "autonomy", "state_dir", CFG_T_STRING, MAIN(state_dir), "/var/run/autonomy", 0, 0,
+	  NULL, CFG_F_RESTART,
+	  "Directory for the pid file, the control socket and the state file." },
+	{ "member", "enabled", CFG_T_BOOL, MEMB(enabled), "1", 0, 0, NULL, 0,
+	  "0 keeps the member in the config but out of every decision." },
+	{ "member", "device", CFG_T_IFNAME, MEMB(device), NULL, 0, 0, NULL, CFG_F_REQUIRED,
+	  "Linux network device of the uplink, e.g. eth1 or wwan0." },
+	{ "member", "class", CFG_T_ENUM, MEMB(class), "auto", 0, 0, cfg_class_names, 0,
+	  "Kind of uplink; auto classifies it from the device." },
+	{ "member", "weight", CFG_T_INT, MEMB(weight), "100", 1, 1000, NULL, 0,
+	  "Preference when scores are close: higher is preferred." },
+	{ "member", "metered", CFG_T_BOOL, MEMB(metered), "0", 0, 0, NULL, 0,
+	  "1 for uplinks that cost per byte: probed less while on standby." },
+	{ "member", "probe", CFG_T_ENUM, MEMB(probe), "icmp", 0, 0, cfg_probe_names, 0,
+	  "How the member is probed: icmp echo, dns query or tcp connect." },
+	{ "member", "target", CFG_T_ADDRS, MEMB(targets), "1.1.1.1 8.8.8.8", 0, 0, NULL, 0,
+	  "Probe targets (IP addresses, at most 8)." },
+	{ "member", "reliability", CFG_T_INT, MEMB(reliability), "1", 1, CFG_MAX_TARGETS,
+	  NULL, 0, "How many targets must answer for the member to count as reachable." },
+	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL }
+};
+
+static const char *const type_names[] = {
+	[CFG_T_BOOL] = "bool", [CFG_T_INT] = "int", [CFG_T_STRING] = "string",
+	[CFG_T_ENUM] = "enum", [CFG_T_IFNAME] = "device", [CFG_T_ADDRS] = "list",
+};
+
+const struct cfg_opt *cfg_find_opt(const char *section_type, const char *name)
+{
+	for (const struct cfg_opt *o = cfg_schema; o->name; o++)
+		if (!strcmp(o->section, section_type) && !strcmp(o->name, name))
+			return o;
+	return NULL;
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+static int parse_bool(const char *s)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on", "enabled", NULL };
+	static const char *const no[] = { "0", "false", "no", "off", "disabled", NULL };
+
+	for (int i = 0; yes[i]; i++) {
+		if (!strcmp(s, yes[i]))
+			return 1;
+		if (!strcmp(s, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
+static int choice_index(const char *const *choices, const char *s)
+{
+	for (int i = 0; choices[i]; i++)
+		if (!strcmp(choices[i], s))
+			return i;
+	return -1;
+}
+
+static void join_choices(const char *const *choices, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; choices[i] && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", choices[i]);
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= CFG_DEV_LEN || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || *s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
+static bool valid_addr(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* Lists may come as several values or as one value of items separated by
+ * spaces or commas (as `option target '1.1.1.1 8.8.8.8'`). */
+static int parse_addrs(struct cfg_addrs *out, const char *const *vals, int nvals,
+		       char *err, size_t errlen)
+{
+	struct cfg_addrs a = { 0 };
+
+	for (int i = 0; i < nvals; i++) {
+		char *copy = xstrdup(vals[i]), *save = NULL;
+
+		for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+			if (!valid_addr(t)) {
+				snprintf(err, errlen, "'%s' is not an IP address", t);
+				free(copy);
+				return -1;
+			}
+			if (a.n == CFG_MAX_TARGETS) {
+				snprintf(err, errlen, "more than %d addresses", CFG_MAX_TARGETS);
+				free(copy);
+				return -1;
+			}
+			strlcpy_ok(a.addr[a.n++], t, CFG_ADDR_LEN);
+		}
+		free(copy);
+	}
+	if (!a.n) {
+		snprintf(err, errlen, "needs at least one address");
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+static int parse_int(const struct cfg_opt *o, int *out, const char *s, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno) {
+		snprintf(err, errlen, "'%s' is not a whole number", s);
+		return -1;
+	}
+	if (v < o->min || v > o->max) {
+		snprintf(err, errlen, "'%s' is out of range (%ld to %ld)", s, o->min, o->max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_string(const struct cfg_opt *o, char *out, const char *s, char *err, size_t errlen)
+{
+	for (const char *c = s; *c; c++) {
+		if ((unsigned char)*c < ' ') {
+			snprintf(err, errlen, "control characters are not allowed");
+			return -1;
+		}
+	}
+	if (strlen(s) >= o->size) {
+		if (o->flags & CFG_F_SECRET)
+			snprintf(err, errlen, "is too long (at most %zu characters)", o->size - 1);
+		else
+			snprintf(err, errlen, "'%s' is too long (at most %zu characters)", s, o->size - 1);
+		return -1;
+	}
+	strlcpy_ok(out, s, o->size);
+	return 0;
+}
+
+int cfg_parse_value(const struct cfg_opt *o, void *base, const char *const *vals,
+		    int nvals, char *err, size_t errlen)
+{
+	void *p = (char *)base + o->off;
+	char choices[256];
+	int v;
+
+	if (o->type == CFG_T_ADDRS)
+		return parse_addrs(p, vals, nvals, err, errlen);
+	if (nvals != 1) {
+		snprintf(err, errlen, "takes one value, not a list");
+		return -1;
+	}
+	switch (o->type) {
+	case CFG_T_BOOL:
+		v = parse_bool(vals[0]);
+		if (v < 0) {
+			snprintf(err, errlen, "'%s' is not a boolean (use 1 or 0)", vals[0]);
+			return -1;
+		}
+		*(bool *)p = v;
+		return 0;
+	case CFG_T_INT:
+		return parse_int(o, p, vals[0], err, errlen);
+	case CFG_T_ENUM:
+		v = choice_index(o->choices, vals[0]);
+		if (v < 0) {
+			join_choices(o->choices, choices, sizeof(choices));
+			snprintf(err, errlen, "'%s' is not one of %s", vals[0], choices);
+			return -1;
+		}
+		*(int *)p = v;
+		return 0;
+	case CFG_T_IFNAME:
+		if (!valid_ifname(vals[0])) {
+			snprintf(err, errlen, "'%s' is not a valid device name", vals[0]);
+			return -1;
+		}
+		strlcpy_ok(p, vals[0], o->size);
+		return 0;
+	case CFG_T_STRING:
+		return parse_string(o, p, vals[0], err, errlen);
+	default:
+		snprintf(err, errlen, "unsupported option type");
+		return -1;
+	}
+}
+
+static void set_default(const struct cfg_opt *o, void *base)
+{
+	const char *def = o->def ? o->def : "";
+	char err[CFG_ERR_LEN];
+
+	if (!o->def) {
+		memset((char *)base + o->off, 0, o->size);
+		return;
+	}
+	if (cfg_parse_value(o, base, &def, 1, err, sizeof(err)) < 0)
+		abort();	/* a bad default in the table is a programming error */
+}
+
+static void section_defaults(const char *type, void *base)
+{
+	for (const struct cfg_opt *o = cfg_schema; o->name; o++)
+		if (!strcmp(o->section, type))
+			set_default(o, base);
+}
+
+void cfg_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	section_defaults("autonomy", &c->main);
+}
+
+/* ---- building from a file ------------------------------------------------- */
+
+struct build {
+	const char *name;	/* file name for messages */
+	int nerrors;
+	char *err;
+	size_t errlen;
+};
+
+static void build_error(struct build *b, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void build_error(struct build *b, int line, const char *fmt, ...)
+{
+	char msg[CFG_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_err("%s:%d: %s", b->name, line, msg);
+	if (!b->nerrors++ && b->err)
+		snprintf(b->err, b->errlen, "%s:%d: %s", b->name, line, msg);
+}
+
+static const char *section_label(const struct uci_section *s, char *buf, size_t size)
+{
+	if (!strcmp(s->type, "member"))
+		snprintf(buf, size, "member '%s'", s->name ? s->name : "?");
+	else
+		snprintf(buf, size, "section '%s'", s->name ? s->name : s->type);
+	return buf;
+}
+
+static void apply_options(struct build *b, const struct uci_section *s, void *base)
+{
+	char label[CFG_NAME_LEN + 16], err[CFG_ERR_LEN];
+
+	section_label(s, label, sizeof(label));
+	for (int i = 0; i < s->nopts; i++) {
+		const struct uci_option *u = &s->opts[i];
+		const struct cfg_opt *o = cfg_find_opt(s->type, u->name);
+
+		if (!o) {
+			log_warn("%s:%d: %s: unknown option '%s' ignored", b->name, u->line,
+				 label, u->name);
+			continue;
+		}
+		if (cfg_parse_value(o, base, (const char *const *)u->values, u->nvalues,
+				    err, sizeof(err)) == 0)
+			continue;
+		if (o->flags & CFG_F_REQUIRED)
+			build_error(b, u->line, "%s: %s: %s", label, o->name, err);
+		else
+			log_warn("%s:%d: %s: %s: %s; using the default '%s'", b->name, u->line,
+				 label, o->name, err, o->def);
+	}
+}
+
+static bool section_has(const struct uci_section *s, const char *opt)
+{
+	for (int i = 0; i < s->nopts; i++)
+		if (!strcmp(s->opts[i].name, opt))
+			return true;
+	return false;
+}
+
+/* A required option that is present but bad was reported by apply_options. */
+static void check_required(struct build *b, const struct uci_section *s)
+{
+	char label[CFG_NAME_LEN + 16];
+
+	for (const struct cfg_opt *o = cfg_schema; o->name; o++) {
+		if (strcmp(o->section, s->type) || !(o->flags & CFG_F_REQUIRED))
+			continue;
+		if (!section_has(s, o->name))
+			build_error(b, s->line, "%s: option '%s' is required",
+				    section_label(s, label, sizeof(label)), o->name);
+	}
+}
+
+static void build_member(struct build *b, struct config *c, const struct uci_section *s)
+{
+	struct cfg_member *m;
+
+	if (!s->name) {
+		build_error(b, s->line, "member sections need a name, e.g. config member 'wan'");
+		return;
+	}
+	if (strlen(s->name) >= CFG_NAME_LEN) {
+		build_error(b, s->line, "member name '%s' is longer than %d characters",
+			    s->name, CFG_NAME_LEN - 1);
+		return;
+	}
+	if (c->nmembers == CFG_MAX_MEMBERS) {
+		build_error(b, s->line, "too many members (at most %d)", CFG_MAX_MEMBERS);
+		return;
+	}
+	m = &c->member[c->nmembers++];
+	memset(m, 0, sizeof(*m));
+	section_defaults("member", m);
+	strlcpy_ok(m->name, s->name, sizeof(m->name));
+	apply_options(b, s, m);
+	check_required(b, s);
+	if (m->reliability > m->targets.n) {
+		log_warn("%s:%d: member '%s': reliability %d is more than its %d target(s); using %d",
+			 b->name, s->line, m->name, m->reliability, m->targets.n, m->targets.n);
+		m->reliability = m->targets.n;
+	}
+}
+
+int cfg_from_uci(struct config *c, const struct uci_file *f, const char *name,
+		 char *err, size_t errlen)
+{
+	struct build b = { .name = name, .err = err, .errlen = errlen };
+	const struct uci_section *main_sec = NULL;
+
+	if (err && errlen)
+		err[0] = '\0';
+	cfg_defaults(c);
+	for (int i = 0; i < f->nsecs; i++) {
+		const struct uci_section *s = &f->secs[i];
+
+		if (!strcmp(s->type, "member")) {
+			build_member(&b, c, s);
+		} else if (!strcmp(s->type, "autonomy")) {
+			if (main_sec) {
+				log_warn("%s:%d: a second 'autonomy' section is ignored (the one on line %d is used)",
+					 name, s->line, main_sec->line);
+				continue;
+			}
+			main_sec = s;
+			apply_options(&b, s, &c->main);
+		} else {
+			log_warn("%s:%d: unknown section type '%s' ignored", name, s->line, s->type);
+		}
+	}
+	return b.nerrors;
+}
+
+int cfg_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	struct uci_parser p;
+	struct uci_file f = { 0 };
+	int rc;
+
+	uci_parser_init(&p, path);
+	rc = uci_parse_path(&p, path, &f);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", p.nerrors ? p.errors[0] : "cannot read the file");
+		log_err("%s", err);
+		uci_parser_free(&p);
+		cfg_defaults(c);
+		return -1;
+	}
+	if (rc > 0) {
+		for (int i = 0; i < p.nerrors && i < UCI_MAX_ERRORS; i++)
+			log_err("%s", p.errors[i]);
+		if (rc > 1)
+			snprintf(err, errlen, "%s (and %d more errors)", p.errors[0], rc - 1);
+		else
+			snprintf(err, errlen, "%s", p.errors[0]);
+		uci_parser_free(&p);
+		uci_file_free(&f);
+		return rc;
+	}
+	uci_parser_free(&p);
+	rc = cfg_from_uci(c, &f, path, err, errlen);
+	uci_file_free(&f);
+	return rc;
+}
+
+const struct cfg_member *cfg_find_member(const struct config *c, const char *name)
+{
+	for (int i = 0; i < c->nmembers; i++)
+		if (!strcmp(c->member[i].name, name))
+			return &c->member[i];
+	return NULL;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static struct json_object *value_json(const struct cfg_opt *o, const void *base)
+{
+	const void *p = (const char *)base + o->off;
+	const struct cfg_addrs *a;
+	struct json_object *arr;
+
+	switch (o->type) {
+	case CFG_T_BOOL:
+		return json_object_new_boolean(*(const bool *)p);
+	case CFG_T_INT:
+		return json_object_new_int(*(const int *)p);
+	case CFG_T_ENUM:
+		return json_object_new_string(o->choices[*(const int *)p]);
+	case CFG_T_ADDRS:
+		a = p;
+		arr = json_object_new_array();
+		for (int i = 0; i < a->n; i++)
+			json_object_array_add(arr, json_object_new_string(a->addr[i]));
+		return arr;
+	default:
+		if ((o->flags & CFG_F_SECRET) && *(const char *)p)
+			return json_object_new_string("********");
+		return json_object_new_string(p);
+	}
+}
+
+static struct json_object *section_json(const char *type, const char *name, const void *base)
+{
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, ".type", json_object_new_string(type));
+	json_object_object_add(obj, ".name", json_object_new_string(name));
+	for (const struct cfg_opt *o = cfg_schema; o->name; o++)
+		if (!strcmp(o->section, type))
+			json_object_object_add(obj, o->name, value_json(o, base));
+	return obj;
+}
+
+static struct json_object *opt_schema_json(const struct cfg_opt *o)
+{
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "section", json_object_new_string(o->section));
+	json_object_object_add(obj, "option", json_object_new_string(o->name));
+	json_object_object_add(obj, "type", json_object_new_string(type_names[o->type]));
+	json_object_object_add(obj, "default", o->def ? json_object_new_string(o->def) : NULL);
+	if (o->type == CFG_T_INT) {
+		json_object_object_add(obj, "min", json_object_new_int64(o->min));
+		json_object_object_add(obj, "max", json_object_new_int64(o->max));
+	}
+	if (o->choices) {
+		struct json_object *arr = json_object_new_array();
+
+		for (int i = 0; o->choices[i]; i++)
+			json_object_array_add(arr, json_object_new_string(o->choices[i]));
+		json_object_object_add(obj, "choices", arr);
+	}
+	json_object_object_add(obj, "secret", json_object_new_boolean(o->flags & CFG_F_SECRET));
+	json_object_object_add(obj, "required", json_object_new_boolean(o->flags & CFG_F_REQUIRED));
+	json_object_object_add(obj, "restart", json_object_new_boolean(o->flags & CFG_F_RESTART));
+	json_object_object_add(obj, "description", json_object_new_string(o->desc));
+	return obj;
+}
+
+struct json_object *cfg_to_json(const struct config *c, const char *path, bool schema)
+{
+	struct json_object *res = json_object_new_object(), *vals = json_object_new_object();
+
+	json_object_object_add(res, "path", json_object_new_string(path));
+	json_object_object_add(vals, "main", section_json("autonomy", "main", &c->main));
+	for (int i = 0; i < c->nmembers; i++)
+		json_object_object_add(vals, c->member[i].name,
+				       section_json("member", c->member[i].name, &c->member[i]));
+	json_object_object_add(res, "values", vals);
+	if (schema) {
+		struct json_object *arr = json_object_new_array();
+
+		for (const struct cfg_opt *o = cfg_schema; o->name; o++)
+			json_object_array_add(arr, opt_schema_json(o));
+		json_object_object_add(res, "schema", arr);
+	}
+	return res;
+}
+
+/* ---- config.set ------------------------------------------------------------- */
+
+static void set_err(struct cfg_set_error *e, const char *code, const char *field,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void set_err(struct cfg_set_error *e, const char *code, const char *field,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	e->code = code;
+	snprintf(e->field, sizeof(e->field), "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}
+
+static struct uci_section *model_section(struct uci_file *f, const char *name)
+{
+	struct uci_section *first_main = NULL;
+
+	for (int i = 0; i < f->nsecs; i++) {
+		struct uci_section *s = &f->secs[i];
+
+		if (s->name && !strcmp(s->name, name))
+			return s;
+		if (!first_main && !strcmp(s->type, "autonomy"))
+			first_main = s;
+	}
+	if (strcmp(name, "main"))
+		return NULL;
+	if (first_main)
+		return first_main;
+	/* No main section yet: create one in front, as a user would write it. */
+	f->secs = xreallocarray(f->secs, (size_t)f->nsecs + 1, sizeof(*f->secs));
+	memmove(&f->secs[1], &f->secs[0], (size_t)f->nsecs * sizeof(*f->secs));
+	f->nsecs++;
+	memset(&f->secs[0], 0, sizeof(f->secs[0]));
+	f->secs[0].type = xstrdup("autonomy");
+	f->secs[0].name = xstrdup("main");
+	return &f->secs[0];
+}
+
+static void free_values(struct uci_option *u)
+{
+	for (int i = 0; i < u->nvalues; i++)
+		free(u->values[i]);
+	free(u->values);
+	u->values = NULL;
+	u->nvalues = 0;
+}
+
+static void model_unset(struct uci_section *s, const char *opt)
+{
+	for (int i = 0; i < s->nopts; i++) {
+		if (strcmp(s->opts[i].name, opt))
+			continue;
+		free_values(&s->opts[i]);
+		free(s->opts[i].name);
+		memmove(&s->opts[i], &s->opts[i + 1], (size_t)(s->nopts - i - 1) * sizeof(*s->opts));
+		s->nopts--;
+		return;
+	}
+}
+
+static void model_set(struct uci_section *s, const char *opt, char **vals, int n, bool is_list)
+{
+	struct uci_option *u = NULL;
+
+	for (int i = 0; i < s->nopts; i++)
+		if (!strcmp(s->opts[i].name, opt))
+			u = &s->opts[i];
+	if (!u) {
+		s->opts = xreallocarray(s->opts, (size_t)s->nopts + 1, sizeof(*s->opts));
+		u = &s->opts[s->nopts++];
+		memset(u, 0, sizeof(*u));
+		u->name = xstrdup(opt);
+	}
+	free_values(u);
+	u->values = xcalloc((size_t)n, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		u->values[i] = xstrdup(vals[i]);
+	u->nvalues = n;
+	u->is_list = is_list;
+}
+
+static const struct uci_option *model_option(const struct uci_section *s, const char *opt)
+{
+	for (int i = 0; i < s->nopts; i++)
+		if (!strcmp(s->opts[i].name, opt))
+			return &s->opts[i];
+	return NULL;
+}
+
+/* A JSON value as UCI text values (n of them in vals, caller frees). */
+static int json_to_texts(const struct cfg_opt *o, struct json_object *v, char ***vals, int *n)
+{
+	char buf[64];
+	const char *s = NULL;
+
+	*vals = NULL;
+	*n = 0;
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		s = json_object_get_string(v);
+		break;
+	case json_type_boolean:
+		s = json_object_get_boolean(v) ? "1" : "0";
+		break;
+	case json_type_int:
+		snprintf(buf, sizeof(buf), "%" PRId64, json_object_get_int64(v));
+		s = buf;
+		break;
+	case json_type_array:
+		if (o->type != CFG_T_ADDRS)
+			return -1;
+		*n = (int)json_object_array_length(v);
+		*vals = xcalloc((size_t)*n, sizeof(char *));
+		for (int i = 0; i < *n; i++) {
+			struct json_object *item = json_object_array_get_idx(v, (size_t)i);
+
+			if (!json_object_is_type(item, json_type_string)) {
+				for (int j = 0; j < i; j++)
+					free((*vals)[j]);
+				free(*vals);
+				*vals = NULL;
+				*n = 0;
+				return -1;
+			}
+			(*vals)[i] = xstrdup(json_object_get_string(item));
+		}
+		return 0;
+	default:
+		return -1;
+	}
+	*vals = xcalloc(1, sizeof(char *));
+	(*vals)[0] = xstrdup(s);
+	*n = 1;
+	return 0;
+}
+
+static void free_texts(char **vals, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(vals[i]);
+	free(vals);
+}
+
+/* Lists are written one item per `list` line, as uci does. */
+static int split_list(char **vals, int n, char ***out)
+{
+	int cnt = 0;
+
+	*out = NULL;
+	for (int i = 0; i < n; i++) {
+		char *copy = xstrdup(vals[i]), *save = NULL;
+
+		for (char *t = strtok_r(copy, " \t,", &save); t; t = strtok_r(NULL, " \t,", &save)) {
+			*out = xreallocarray(*out, (size_t)cnt + 1, sizeof(char *));
+			(*out)[cnt++] = xstrdup(t);
+		}
+		free(copy);
+	}
+	return cnt;
+}
+
+static bool same_values(const struct uci_option *u, char **vals, int n)
+{
+	if (!u)
+		return n < 0;
+	if (n < 0 || u->nvalues != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (strcmp(u->values[i], vals[i]))
+			return false;
+	return true;
+}
+
+/* Checks one key/value and applies it to the model; returns 0 or -1 (e filled). */
+static int set_one(struct uci_file *f, const char *key, struct json_object *v,
+		   struct json_object *changed, struct cfg_set_error *e)
+{
+	char sec[CFG_NAME_LEN + 1], err[CFG_ERR_LEN], **vals = NULL;
+	const char *dot = strchr(key, '.'), *opt;
+	union { struct cfg_main m; struct cfg_member b; } scratch;
+	const struct cfg_opt *o;
+	struct uci_section *s;
+	int n = 0, rc = 0;
+
+	if (!dot || dot == key || !dot[1] || (size_t)(dot - key) >= sizeof(sec)) {
+		set_err(e, "invalid_argument", key, "'%s' is not of the form section.option", key);
+		return -1;
+	}
+	memcpy(sec, key, (size_t)(dot - key));
+	sec[dot - key] = '\0';
+	opt = dot + 1;
+	s = model_section(f, sec);
+	if (!s) {
+		set_err(e, "invalid_argument", key, "there is no section '%s'", sec);
+		return -1;
+	}
+	o = cfg_find_opt(s->type, opt);
+	if (!o) {
+		set_err(e, "invalid_argument", key, "'%s' is not an option of %s sections",
+			opt, s->type);
+		return -1;
+	}
+	if (json_object_is_type(v, json_type_null)) {
+		if (o->flags & CFG_F_REQUIRED) {
+			set_err(e, "invalid_argument", key, "%s is required and cannot be removed", key);
+			return -1;
+		}
+		if (model_option(s, opt))
+			json_object_array_add(changed, json_object_new_string(key));
+		model_unset(s, opt);
+		return 0;
+	}
+	if (json_to_texts(o, v, &vals, &n) < 0) {
+		set_err(e, "invalid_argument", key, "%s: wrong type of value", key);
+		return -1;
+	}
+	memset(&scratch, 0, sizeof(scratch));
+	if (cfg_parse_value(o, &scratch, (const char *const *)vals, n, err, sizeof(err)) < 0) {
+		set_err(e, "invalid_argument", key, "%s: %s", key, err);
+		rc = -1;
+	} else {
+		char **items = vals;
+		int nitems = n;
+
+		if (o->type == CFG_T_ADDRS)
+			nitems = split_list(vals, n, &items);
+		if (!same_values(model_option(s, opt), items, nitems))
+			json_object_array_add(changed, json_object_new_string(key));
+		model_set(s, opt, items, nitems, o->type == CFG_T_ADDRS);
+		if (items != vals)
+			free_texts(items, nitems);
+	}
+	free_texts(vals, n);
+	return rc;
+}
+
+static void append(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = xrealloc(*buf, *cap);
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+}
+
+static void append_quoted(char **buf, size_t *len, size_t *cap, const char *v)
+{
+	size_t need = uci_quote(NULL, 0, v) + 1;
+	char *q = xmalloc(need);
+
+	uci_quote(q, need, v);
+	append(buf, len, cap, q);
+	free(q);
+}
+
+/* The file in uci's own export format (what `uci commit` writes). */
+static char *model_export(const struct uci_file *f, size_t *outlen)
+{
+	size_t len = 0, cap = 1024;
+	char *buf = xmalloc(cap);
+
+	buf[0] = '\0';
+	for (int i = 0; i < f->nsecs; i++) {
+		const struct uci_section *s = &f->secs[i];
+
+		append(&buf, &len, &cap, i ? "\nconfig " : "config ");
+		append(&buf, &len, &cap, s->type);
+		if (s->name) {
+			append(&buf, &len, &cap, " ");
+			append_quoted(&buf, &len, &cap, s->name);
+		}
+		append(&buf, &len, &cap, "\n");
+		for (int j = 0; j < s->nopts; j++) {
+			const struct uci_option *u = &s->opts[j];
+
+			for (int k = 0; k < u->nvalues; k++) {
+				append(&buf, &len, &cap, u->is_list ? "\tlist " : "\toption ");
+				append(&buf, &len, &cap, u->name);
+				append(&buf, &len, &cap, " ");
+				append_quoted(&buf, &len, &cap, u->values[k]);
+				append(&buf, &len, &cap, "\n");
+			}
+		}
+	}
+	*outlen = len;
+	return buf;
+}
+
+static int write_model(const char *path, const struct uci_file *f, struct cfg_set_error *e)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	size_t len;
+	char *text;
+	int rc;
+
+	/* /etc/config/autonomy may be a link: replace what it points to, keep its mode. */
+	if (!realpath(path, real) || stat(real, &st) < 0) {
+		set_err(e, "internal", NULL, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	text = model_export(f, &len);
+	rc = write_file_atomic(real, text, len, st.st_mode & 07777);
+	free(text);
+	if (rc < 0) {
+		set_err(e, "internal", NULL, "cannot write %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+int cfg_set(const char *path, struct json_object *values, struct config *out,
+	    struct json_object **changed, struct cfg_set_error *e)
+{
+	struct uci_parser p;
+	struct uci_file f = { 0 };
+	char err[CFG_ERR_LEN];
+	int rc = -1;
+
+	*changed = NULL;
+	if (!json_object_is_type(values, json_type_object) || !json_object_object_length(values)) {
+		set_err(e, "invalid_argument", NULL, "values must be a non-empty object of section.option keys");
+		return -1;
+	}
+	uci_parser_init(&p, path);
+	if (uci_parse_path(&p, path, &f) != 0) {
+		set_err(e, "internal", NULL, "the config file cannot be changed until it is fixed: %s",
+			p.nerrors ? p.errors[0] : path);
+		goto out;
+	}
+	*changed = json_object_new_array();
+	json_object_object_foreach(values, key, val) {
+		if (set_one(&f, key, val, *changed, e) < 0)
+			goto out;
+	}
+	if (cfg_from_uci(out, &f, path, err, sizeof(err)) > 0) {
+		set_err(e, "invalid_argument", NULL, "the result would be invalid: %s", err);
+		goto out;
+	}
+	if (json_object_array_length(*changed) && write_model(path, &f, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0) {
+		json_object_put(*changed);
+		*changed = NULL;
+	}
+	uci_parser_free(&p);
+	uci_file_free(&f);
+	return rc;
+}

@@ -1,0 +1,147 @@
+/* The typed configuration and the one schema table it is built from.
+ *
+ * A file is read with the UCI parser, then every option is looked up in the
+ * schema. Problems come in two kinds:
+ *  - warnings (unknown option or section, out-of-range or malformed value):
+ *    one WARN line each, the default is used;
+ *  - errors (UCI syntax, a member without a device, too many members, …):
+ *    the whole file is refused. autonomyd --check exits 1; a reload keeps the
+ *    running configuration.
+ * Messages name the file and line: "autonomy.conf:12: member 'fiber': …".
+ */
+#ifndef AUTONOMY_CONFIG_H
+#define AUTONOMY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct json_object;
+struct uci_file;
+
+#define CFG_DEFAULT_PATH	"/etc/config/autonomy"
+#define CFG_MAX_MEMBERS		32
+#define CFG_MAX_TARGETS		8
+#define CFG_NAME_LEN		32	/* member names: at most 31 characters */
+#define CFG_DEV_LEN		16	/* IFNAMSIZ */
+#define CFG_ADDR_LEN		46	/* INET6_ADDRSTRLEN */
+#define CFG_PATH_LEN		256
+#define CFG_ERR_LEN		512
+
+enum mem_class {
+	MEM_CLASS_AUTO,
+	MEM_CLASS_STARLINK,
+	MEM_CLASS_CELLULAR,
+	MEM_CLASS_WIFI,
+	MEM_CLASS_WIRED,
+	MEM_CLASS_OTHER,
+	__MEM_CLASS_MAX
+};
+
+enum probe_type {
+	PROBE_ICMP,
+	PROBE_DNS,
+	PROBE_TCP,
+	__PROBE_MAX
+};
+
+struct cfg_main {
+	int log_level;			/* enum log_level */
+	char state_dir[CFG_PATH_LEN];
+};
+
+struct cfg_addrs {
+	int n;
+	char addr[CFG_MAX_TARGETS][CFG_ADDR_LEN];
+};
+
+struct cfg_member {
+	char name[CFG_NAME_LEN];
+	bool enabled;
+	char device[CFG_DEV_LEN];
+	int class;			/* enum mem_class */
+	int weight;
+	bool metered;
+	int probe;			/* enum probe_type */
+	int reliability;
+	struct cfg_addrs targets;
+};
+
+struct config {
+	struct cfg_main main;
+	int nmembers;
+	struct cfg_member member[CFG_MAX_MEMBERS];
+};
+
+enum cfg_type {
+	CFG_T_BOOL,
+	CFG_T_INT,
+	CFG_T_STRING,
+	CFG_T_ENUM,
+	CFG_T_IFNAME,
+	CFG_T_ADDRS,		/* list of IPv4/IPv6 literals */
+};
+
+#define CFG_F_SECRET	0x1	/* masked in config.get, never logged */
+#define CFG_F_REQUIRED	0x2	/* no default: a section without it is an error */
+#define CFG_F_RESTART	0x4	/* a reload only warns; applied at the next start */
+
+struct cfg_opt {
+	const char *section;	/* section type: "autonomy" (the 'main' section) or "member" */
+	const char *name;
+	enum cfg_type type;
+	size_t off;		/* into struct cfg_main or struct cfg_member */
+	size_t size;		/* strings: buffer size */
+	const char *def;	/* default in UCI text form; NULL when required */
+	long min, max;		/* CFG_T_INT range */
+	const char *const *choices; /* CFG_T_ENUM, NULL-terminated; stored as the index */
+	unsigned flags;
+	const char *desc;
+};
+
+extern const char *const cfg_class_names[];	/* indexed by enum mem_class */
+extern const char *const cfg_probe_names[];	/* indexed by enum probe_type */
+
+/* The schema table (ends with a NULL name). */
+extern const struct cfg_opt cfg_schema[];
+const struct cfg_opt *cfg_find_opt(const char *section_type, const char *name);
+
+/* Defaults for everything; no members. */
+void cfg_defaults(struct config *c);
+
+/* Converts UCI values (one, or several for a list) into the field of base
+ * described by o. Returns 0, or -1 with a message in err (the field is then
+ * unchanged). Used for files (where the caller falls back to the default) and
+ * for config.set (where the caller refuses the request). */
+int cfg_parse_value(const struct cfg_opt *o, void *base, const char *const *vals,
+		    int nvals, char *err, size_t errlen);
+
+/* Builds c from a parsed file (name is used in messages). Warnings and errors
+ * are logged; the first error is copied into err. Returns the number of errors. */
+int cfg_from_uci(struct config *c, const struct uci_file *f, const char *name,
+		 char *err, size_t errlen);
+
+/* Reads and builds; returns the number of errors (0 = usable), or -1 when the
+ * file cannot be read (a message is in err either way). */
+int cfg_load(struct config *c, const char *path, char *err, size_t errlen);
+
+const struct cfg_member *cfg_find_member(const struct config *c, const char *name);
+
+/* config.get: {"path":…, "values":{section:{".type",".name",opt:value…}}},
+ * plus "schema":[…] when asked. Secrets are masked. */
+struct json_object *cfg_to_json(const struct config *c, const char *path, bool schema);
+
+/* config.set. Applies values ({"sec.opt": value|null, …}) to the file at path:
+ * checks every value against the schema and the result as a whole, then writes
+ * the file atomically in uci's own format. On success returns 0, fills *out with
+ * the new configuration and *changed with the keys that changed (a JSON array).
+ * On failure returns -1, writes nothing, and fills code ("invalid_argument" or
+ * "internal"), field (the offending key, may be empty) and msg. */
+struct cfg_set_error {
+	const char *code;
+	char field[CFG_NAME_LEN + 64];
+	char msg[CFG_ERR_LEN];
+};
+int cfg_set(const char *path, struct json_object *values, struct config *out,
+	    struct json_object **changed, struct cfg_set_error *e);
+
+#endif

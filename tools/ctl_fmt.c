@@ -1,0 +1,970 @@
+/* autonomyctl: command words -> request, reply -> human-readable text.
+ *
+ * The printers never trust the shape of a reply: the daemon and the CLI are
+ * upgraded separately, so a field that is missing, null or of another type prints
+ * as "-" and a container of the wrong type prints as empty. Strings from the
+ * daemon have control characters replaced so a member name cannot drive the
+ * terminal.
+ */
+#include <json-c/json.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#define CTL_NONE	"-"
+#define CTL_UCI_PACKAGE	"autonomy"
+#define CTL_TABLE_COLS	12
+#define CTL_KV_MAX	16
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* A CLI has nothing sensible to do without memory. */
+static void *ctl_check_alloc(void *p)
+{
+	if (!p) {
+		fputs("autonomyctl: out of memory\n", stderr);
+		exit(CTL_EXIT_ERROR);
+	}
+	return p;
+}
+
+static char *ctl_strdup(const char *s)
+{
+	return ctl_check_alloc(strdup(s));
+}
+
+static void ctl_sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static __attribute__((format(printf, 1, 2))) char *ctl_sprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		ctl_check_alloc(NULL);
+	ctl_sanitize(s);
+	return s;
+}
+
+/* Display width: count UTF-8 lead bytes, not continuation bytes. */
+static int ctl_width(const char *s)
+{
+	int w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static void ctl_pad(FILE *out, int n)
+{
+	while (n-- > 0)
+		fputc(' ', out);
+}
+
+/* ---- reading replies defensively ---------------------------------------- */
+
+static struct json_object *ctl_get(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return NULL;
+	json_object_object_get_ex(obj, key, &v);
+	return v;
+}
+
+static const char *ctl_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v = ctl_get(obj, key);
+
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static const char *ctl_str_or_none(struct json_object *obj, const char *key)
+{
+	const char *s = ctl_str(obj, key);
+
+	return s ? s : CTL_NONE;
+}
+
+/* Compact JSON for values that have no better text form. */
+static const char *ctl_json_text(struct json_object *v)
+{
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static bool ctl_num(struct json_object *v, double *d)
+{
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return false;
+	*d = json_object_get_double(v);
+	return isfinite(*d);
+}
+
+/* Numbers with one decimal (scores, latency, loss, jitter). */
+static const char *ctl_fmt_dec(char *buf, size_t len, struct json_object *v)
+{
+	double d;
+
+	if (!ctl_num(v, &d))
+		return CTL_NONE;
+	snprintf(buf, len, "%.1f", d);
+	return buf;
+}
+
+/* Counters and ids: integers, but accept an integral double too. */
+static const char *ctl_fmt_int(char *buf, size_t len, struct json_object *v)
+{
+	double d;
+
+	if (json_object_is_type(v, json_type_int)) {
+		snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
+		return buf;
+	}
+	if (!ctl_num(v, &d))
+		return CTL_NONE;
+	snprintf(buf, len, "%.0f", d);
+	return buf;
+}
+
+static const char *ctl_fmt_bool(struct json_object *v)
+{
+	if (!json_object_is_type(v, json_type_boolean))
+		return CTL_NONE;
+	return json_object_get_boolean(v) ? "yes" : "no";
+}
+
+void ctl_fmt_duration(char *buf, size_t len, long long s)
+{
+	long long d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60, sec = s % 60;
+
+	if (s < 0)
+		snprintf(buf, len, CTL_NONE);
+	else if (d)
+		snprintf(buf, len, "%lldd %02lldh %02lldm %02llds", d, h, m, sec);
+	else if (h)
+		snprintf(buf, len, "%lldh %02lldm %02llds", h, m, sec);
+	else if (m)
+		snprintf(buf, len, "%lldm %02llds", m, sec);
+	else
+		snprintf(buf, len, "%llds", sec);
+}
+
+static const char *ctl_fmt_uptime(char *buf, size_t len, struct json_object *v)
+{
+	double d;
+
+	/* Bounded so the conversion to long long is defined. */
+	if (!ctl_num(v, &d) || d < 0 || d > 1e15)
+		return CTL_NONE;
+	ctl_fmt_duration(buf, len, (long long)d);
+	return buf;
+}
+
+/* ---- tables ----------------------------------------------------------- */
+
+/* Column widths come from the content; two spaces between columns; numbers are
+ * right-aligned; no trailing blanks. head == NULL prints no header row. */
+struct ctl_table {
+	int ncols;
+	const char *const *head;
+	const bool *right;
+	char **cells;		/* row-major, nrows * ncols, sanitized copies */
+	int nrows;
+	int cap;
+};
+
+static void ctl_table_add(struct ctl_table *t, const char *const *row)
+{
+	int i;
+
+	if (t->nrows == t->cap) {
+		/* No reallocarray: musl before 1.2.2 (OpenWrt 21.02) lacks it. */
+		if (t->cap > INT_MAX / 2 / CTL_TABLE_COLS)
+			ctl_check_alloc(NULL);
+		t->cap = t->cap ? t->cap * 2 : 8;
+		t->cells = ctl_check_alloc(realloc(t->cells, (size_t)t->cap * (size_t)t->ncols *
+							  sizeof(*t->cells)));
+	}
+	for (i = 0; i < t->ncols; i++) {
+		char *c = ctl_strdup(row[i] ? row[i] : CTL_NONE);
+
+		ctl_sanitize(c);
+		t->cells[t->nrows * t->ncols + i] = c;
+	}
+	t->nrows++;
+}
+
+static void ctl_table_row(FILE *out, const struct ctl_table *t, const int *width,
+			  const char *const *row)
+{
+	int i;
+
+	for (i = 0; i < t->ncols; i++) {
+		int gap = width[i] - ctl_width(row[i]);
+		bool right = t->right && t->right[i];
+
+		if (i)
+			fputs("  ", out);
+		if (right)
+			ctl_pad(out, gap);
+		fputs(row[i], out);
+		if (!right && i < t->ncols - 1)
+			ctl_pad(out, gap);
+	}
+	fputc('\n', out);
+}
+
+static void ctl_table_print(FILE *out, struct ctl_table *t)
+{
+	int width[CTL_TABLE_COLS] = { 0 };
+	int r, i;
+
+	for (i = 0; i < t->ncols; i++) {
+		if (t->head)
+			width[i] = ctl_width(t->head[i]);
+		for (r = 0; r < t->nrows; r++) {
+			int w = ctl_width(t->cells[r * t->ncols + i]);
+
+			if (w > width[i])
+				width[i] = w;
+		}
+	}
+	if (t->head)
+		ctl_table_row(out, t, width, t->head);
+	for (r = 0; r < t->nrows; r++)
+		ctl_table_row(out, t, width, (const char *const *)&t->cells[r * t->ncols]);
+}
+
+static void ctl_table_free(struct ctl_table *t)
+{
+	int i;
+
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}
+
+/* ---- "key: value" blocks ------------------------------------------------ */
+
+struct ctl_kv {
+	int n;
+	const char *key[CTL_KV_MAX];
+	char *val[CTL_KV_MAX];
+};
+
+static __attribute__((format(printf, 3, 4)))
+void ctl_kv_add(struct ctl_kv *kv, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (kv->n == CTL_KV_MAX)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		ctl_check_alloc(NULL);
+	va_end(ap);
+	ctl_sanitize(s);
+	kv->key[kv->n] = key;
+	kv->val[kv->n++] = s;
+}
+
+/* Values line up one column after the longest "key:". */
+static void ctl_kv_print(FILE *out, struct ctl_kv *kv)
+{
+	int i, w = 0;
+
+	for (i = 0; i < kv->n; i++)
+		if ((int)strlen(kv->key[i]) > w)
+			w = (int)strlen(kv->key[i]);
+	for (i = 0; i < kv->n; i++) {
+		fprintf(out, "%s:", kv->key[i]);
+		ctl_pad(out, w - (int)strlen(kv->key[i]) + 1);
+		fprintf(out, "%s\n", kv->val[i]);
+		free(kv->val[i]);
+	}
+	kv->n = 0;
+}
+
+/* ---- members ---------------------------------------------------------- */
+
+static const char *const ctl_member_head[] = {
+	"NAME", "CLASS", "DEVICE", "STATUS", "ELIGIBLE", "SCORE",
+	"LATENCY_MS", "LOSS_PCT", "JITTER_MS", "SENT", "RECEIVED",
+};
+static const bool ctl_member_right[] = {
+	false, false, false, false, false, true,
+	true, true, true, true, true,
+};
+#define CTL_STATUS_COLS		6
+#define CTL_MEMBERS_COLS	11
+
+/* The score column shows score.final; a bare number is accepted as well. */
+static struct json_object *ctl_member_score(struct json_object *m)
+{
+	struct json_object *s = ctl_get(m, "score");
+
+	return json_object_is_type(s, json_type_object) ? ctl_get(s, "final") : s;
+}
+
+static void ctl_member_row(struct ctl_table *t, struct json_object *m)
+{
+	struct json_object *probes = ctl_get(m, "probes");
+	char num[6][32];
+	const char *row[CTL_MEMBERS_COLS] = {
+		ctl_str(m, "name"), ctl_str(m, "class"), ctl_str(m, "device"),
+		ctl_str(m, "status"), ctl_fmt_bool(ctl_get(m, "eligible")),
+		ctl_fmt_dec(num[0], sizeof(num[0]), ctl_member_score(m)),
+		ctl_fmt_dec(num[1], sizeof(num[1]), ctl_get(m, "latency_ms")),
+		ctl_fmt_dec(num[2], sizeof(num[2]), ctl_get(m, "loss_pct")),
+		ctl_fmt_dec(num[3], sizeof(num[3]), ctl_get(m, "jitter_ms")),
+		ctl_fmt_int(num[4], sizeof(num[4]), ctl_get(probes, "sent")),
+		ctl_fmt_int(num[5], sizeof(num[5]), ctl_get(probes, "received")),
+	};
+
+	ctl_table_add(t, row);
+}
+
+static void ctl_member_table(FILE *out, struct json_object *list, int ncols)
+{
+	struct ctl_table t = { .ncols = ncols, .head = ctl_member_head,
+			       .right = ctl_member_right };
+	size_t i, n;
+
+	n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	if (!n) {
+		fputs("no members\n", out);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		ctl_member_row(&t, json_object_array_get_idx(list, i));
+	ctl_table_print(out, &t);
+	ctl_table_free(&t);
+}
+
+void ctl_print_members(FILE *out, struct json_object *reply)
+{
+	ctl_member_table(out, reply, CTL_MEMBERS_COLS);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+#define CTL_EVENT_COLS	5
+
+/* "from -> to" when the event names either end, else NULL. */
+static char *ctl_event_move(struct json_object *ev)
+{
+	const char *from = ctl_str(ev, "from"), *to = ctl_str(ev, "to");
+
+	if (!from && !to)
+		return NULL;
+	return ctl_sprintf("%s -> %s", from ? from : CTL_NONE, to ? to : CTL_NONE);
+}
+
+/* ts, type, reason, [from -> to,] message; the from/to column exists only when
+ * some event has it. */
+static void ctl_event_table(FILE *out, struct json_object **evs, size_t n)
+{
+	struct ctl_table t = { .ncols = CTL_EVENT_COLS };
+	char **move = ctl_check_alloc(calloc(n, sizeof(*move)));
+	bool any_move = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		move[i] = ctl_event_move(evs[i]);
+		any_move |= move[i] != NULL;
+	}
+	if (!any_move)
+		t.ncols--;
+	for (i = 0; i < n; i++) {
+		const char *row[CTL_EVENT_COLS] = {
+			ctl_str(evs[i], "ts"), ctl_str(evs[i], "type"), ctl_str(evs[i], "reason"),
+		};
+
+		if (any_move)
+			row[3] = move[i] ? move[i] : "";
+		row[t.ncols - 1] = ctl_str(evs[i], "message");
+		ctl_table_add(&t, row);
+		free(move[i]);
+	}
+	free(move);
+	ctl_table_print(out, &t);
+	ctl_table_free(&t);
+}
+
+void ctl_print_events(FILE *out, struct json_object *reply)
+{
+	struct json_object **evs;
+	size_t i, n;
+
+	n = json_object_is_type(reply, json_type_array) ? json_object_array_length(reply) : 0;
+	if (!n) {
+		fputs("no events\n", out);
+		return;
+	}
+	evs = ctl_check_alloc(calloc(n, sizeof(*evs)));
+	for (i = 0; i < n; i++)
+		evs[i] = json_object_array_get_idx(reply, i);
+	ctl_event_table(out, evs, n);
+	free(evs);
+}
+
+/* ---- status ----------------------------------------------------------- */
+
+static void ctl_status_config(struct ctl_kv *kv, struct json_object *cfg)
+{
+	const char *loaded = ctl_str(cfg, "loaded");
+	struct json_object *err = ctl_get(cfg, "error");
+
+	if (loaded)
+		ctl_kv_add(kv, "config", "%s (loaded %s)", ctl_str_or_none(cfg, "path"), loaded);
+	else
+		ctl_kv_add(kv, "config", "%s", ctl_str_or_none(cfg, "path"));
+	/* Only when the last reload was rejected: the running config is older. */
+	if (err && !json_object_is_type(err, json_type_null))
+		ctl_kv_add(kv, "config error", "%s", json_object_is_type(err, json_type_string) ?
+			   json_object_get_string(err) : ctl_json_text(err));
+}
+
+void ctl_print_status(FILE *out, struct json_object *reply)
+{
+	struct json_object *last = ctl_get(reply, "last_event");
+	const char *since = ctl_str(reply, "active_since");
+	struct ctl_kv kv = { 0 };
+	char up[64];
+
+	ctl_kv_add(&kv, "version", "%s", ctl_str_or_none(reply, "version"));
+	if (since)
+		ctl_kv_add(&kv, "active", "%s (since %s)", ctl_str_or_none(reply, "active"), since);
+	else
+		ctl_kv_add(&kv, "active", "%s", ctl_str_or_none(reply, "active"));
+	ctl_kv_add(&kv, "controller", "%s", ctl_str_or_none(reply, "controller"));
+	ctl_kv_add(&kv, "state", "%s", ctl_str_or_none(reply, "state"));
+	ctl_kv_add(&kv, "uptime", "%s", ctl_fmt_uptime(up, sizeof(up), ctl_get(reply, "uptime_s")));
+	ctl_status_config(&kv, ctl_get(reply, "config"));
+	ctl_kv_print(out, &kv);
+
+	fputc('\n', out);
+	ctl_member_table(out, ctl_get(reply, "members"), CTL_STATUS_COLS);
+	fputc('\n', out);
+
+	fputs("last event: ", out);
+	if (json_object_is_type(last, json_type_object))
+		ctl_event_table(out, &last, 1);
+	else
+		fputs(CTL_NONE "\n", out);
+}
+
+/* ---- info ------------------------------------------------------------- */
+
+/* Comma-separated strings of an array; "-" when there are none. */
+static char *ctl_join(struct json_object *arr, const char *sep)
+{
+	size_t i, n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	char *s = ctl_strdup("");
+
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		char *t;
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		t = ctl_sprintf("%s%s%s", s, *s ? sep : "", json_object_get_string(v));
+		free(s);
+		s = t;
+	}
+	if (!*s) {
+		free(s);
+		s = ctl_strdup(CTL_NONE);
+	}
+	return s;
+}
+
+void ctl_print_info(FILE *out, struct json_object *reply)
+{
+	struct json_object *build = ctl_get(reply, "build"), *cpu = ctl_get(reply, "cpu_ms");
+	struct ctl_kv kv = { 0 };
+	char a[64], b[64];
+	char *features = ctl_join(ctl_get(reply, "features"), ", ");
+
+	ctl_kv_add(&kv, "version", "%s", ctl_str_or_none(reply, "version"));
+	ctl_kv_add(&kv, "build", "%s, git %s, built %s", ctl_str_or_none(build, "compiler"),
+		   ctl_str_or_none(build, "git"), ctl_str_or_none(build, "date"));
+	ctl_kv_add(&kv, "features", "%s", features);
+	ctl_kv_add(&kv, "pid", "%s", ctl_fmt_int(a, sizeof(a), ctl_get(reply, "pid")));
+	ctl_kv_add(&kv, "started", "%s", ctl_str_or_none(reply, "started"));
+	ctl_kv_add(&kv, "uptime", "%s", ctl_fmt_uptime(a, sizeof(a), ctl_get(reply, "uptime_s")));
+	ctl_kv_add(&kv, "rss", "%s kB", ctl_fmt_int(a, sizeof(a), ctl_get(reply, "rss_kb")));
+	ctl_kv_add(&kv, "cpu", "%s ms user, %s ms system",
+		   ctl_fmt_int(a, sizeof(a), ctl_get(cpu, "user")),
+		   ctl_fmt_int(b, sizeof(b), ctl_get(cpu, "system")));
+	ctl_kv_add(&kv, "config", "%s", ctl_str_or_none(reply, "config_path"));
+	ctl_kv_add(&kv, "state dir", "%s", ctl_str_or_none(reply, "state_dir"));
+	ctl_kv_add(&kv, "log level", "%s", ctl_str_or_none(reply, "log_level"));
+	ctl_kv_print(out, &kv);
+	free(features);
+}
+
+/* ---- config get --------------------------------------------------------- */
+
+/* One uci value: single quotes, an embedded ' as '\'' (as uci show does);
+ * booleans as 1/0. Returns false for null (an unset option prints nothing). */
+static bool ctl_uci_value(FILE *out, struct json_object *v)
+{
+	const char *s;
+	char *c;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return false;
+	case json_type_boolean:
+		s = json_object_get_boolean(v) ? "1" : "0";
+		break;
+	case json_type_string:
+		s = json_object_get_string(v);
+		break;
+	default:	/* numbers (as the daemon wrote them), objects as JSON */
+		s = ctl_json_text(v);
+		break;
+	}
+	c = ctl_strdup(s);
+	ctl_sanitize(c);
+	fputc('\'', out);
+	for (s = c; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*s, out);
+	}
+	fputc('\'', out);
+	free(c);
+	return true;
+}
+
+static void ctl_uci_option(FILE *out, const char *sec, const char *opt, struct json_object *v)
+{
+	size_t i, n;
+	bool any = false;
+
+	if (!json_object_is_type(v, json_type_array)) {
+		if (json_object_is_type(v, json_type_null))
+			return;
+		fprintf(out, CTL_UCI_PACKAGE ".%s.%s=", sec, opt);
+		ctl_uci_value(out, v);
+		fputc('\n', out);
+		return;
+	}
+	/* A list: items space-separated; an empty list prints nothing, as in uci. */
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++) {
+		struct json_object *item = json_object_array_get_idx(v, i);
+
+		if (json_object_is_type(item, json_type_null))
+			continue;
+		fprintf(out, any ? " " : CTL_UCI_PACKAGE ".%s.%s=", sec, opt);
+		any = ctl_uci_value(out, item);
+	}
+	if (any)
+		fputc('\n', out);
+}
+
+static void ctl_uci_section(FILE *out, const char *sec, struct json_object *s)
+{
+	const char *type = ctl_str(s, ".type");
+
+	fprintf(out, CTL_UCI_PACKAGE ".%s=%s\n", sec, type ? type : CTL_NONE);
+	if (!json_object_is_type(s, json_type_object))
+		return;
+	json_object_object_foreach(s, opt, v) {
+		if (opt[0] != '.')	/* .type, .name, .anonymous are uci metadata */
+			ctl_uci_option(out, sec, opt, v);
+	}
+}
+
+/* Section and option names never contain '.', so the first one splits them. */
+static int ctl_config_one(FILE *out, struct json_object *values, const char *filter,
+			  char *err, size_t errlen)
+{
+	const char *dot = strchr(filter, '.');
+	char *sec = ctl_check_alloc(strndup(filter, dot ? (size_t)(dot - filter) : strlen(filter)));
+	struct json_object *s = ctl_get(values, sec), *v = NULL;
+	int ret = -1;
+
+	/* get_ex: an option that is present but null (unset) still exists. */
+	if (!s)
+		snprintf(err, errlen, "no section '%s' in the configuration", sec);
+	else if (dot && (dot[1] == '.' || !json_object_is_type(s, json_type_object) ||
+			 !json_object_object_get_ex(s, dot + 1, &v)))
+		snprintf(err, errlen, "section '%s' has no option '%s'", sec, dot + 1);
+	else {
+		if (out && dot)
+			ctl_uci_option(out, sec, dot + 1, v);
+		else if (out)
+			ctl_uci_section(out, sec, s);
+		ret = 0;
+	}
+	free(sec);
+	return ret;
+}
+
+int ctl_print_config(FILE *out, struct json_object *reply, const char *filter,
+		     char *err, size_t errlen)
+{
+	struct json_object *values = ctl_get(reply, "values");
+
+	if (filter)
+		return ctl_config_one(out, values, filter, err, errlen);
+	if (out && json_object_is_type(values, json_type_object)) {
+		json_object_object_foreach(values, sec, s) {
+			ctl_uci_section(out, sec, s);
+		}
+	}
+	return 0;
+}
+
+/* ---- action / config.set results, errors -------------------------------- */
+
+void ctl_print_result(FILE *out, struct json_object *reply)
+{
+	struct json_object *changed = ctl_get(reply, "changed");
+	const char *msg = ctl_str(reply, "message");
+	char *s;
+
+	if (msg) {
+		s = ctl_sprintf("%s", msg);
+		fprintf(out, "%s\n", s);
+		free(s);
+	} else if (json_object_is_type(changed, json_type_array)) {
+		s = ctl_join(changed, ", ");
+		fprintf(out, "changed: %s\n", s);
+		free(s);
+	} else {
+		fputs(json_object_get_boolean(ctl_get(reply, "ok")) ? "ok\n" : CTL_NONE "\n", out);
+	}
+}
+
+bool ctl_reply_is_error(struct json_object *reply)
+{
+	return ctl_get(reply, "error") != NULL;
+}
+
+void ctl_print_error(FILE *out, struct json_object *reply)
+{
+	struct json_object *e = ctl_get(reply, "error");
+	const char *msg = json_object_is_type(e, json_type_string) ?
+			  json_object_get_string(e) : ctl_str(e, "message");
+	const char *code = ctl_str(e, "code");
+	char *s = ctl_sprintf("autonomyctl: %s (%s)", msg ? msg : "error without a message",
+			      code ? code : CTL_NONE);
+
+	fprintf(out, "%s\n", s);
+	free(s);
+}
+
+int ctl_print(FILE *out, const struct ctl_call *call, struct json_object *reply,
+	      char *err, size_t errlen)
+{
+	switch (call->cmd) {
+	case CTL_CMD_STATUS:
+		ctl_print_status(out, reply);
+		break;
+	case CTL_CMD_MEMBERS:
+		ctl_print_members(out, reply);
+		break;
+	case CTL_CMD_EVENTS:
+		ctl_print_events(out, reply);
+		break;
+	case CTL_CMD_INFO:
+		ctl_print_info(out, reply);
+		break;
+	case CTL_CMD_CONFIG_GET:
+		if (ctl_print_config(out, reply, call->arg, err, errlen) < 0)
+			return CTL_EXIT_ERROR;
+		break;
+	case CTL_CMD_FAILOVER:
+	case CTL_CMD_RESTORE:
+	case CTL_CMD_RECHECK:
+	case CTL_CMD_SETLOG:
+	case CTL_CMD_CONFIG_SET:
+	case CTL_CMD_CONFIG_UNSET:
+		ctl_print_result(out, reply);
+		break;
+	default:
+		break;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* ---- usage ------------------------------------------------------------ */
+
+void ctl_usage(FILE *out)
+{
+	fputs("usage: autonomyctl [--json] [--socket PATH] [--timeout S] COMMAND [ARGS]\n"
+	      "\n"
+	      "commands:\n"
+	      "  status                    active member, state, members, last event\n"
+	      "  members                   members with latency, loss, jitter, probe counts\n"
+	      "  events [N]                the last N events, newest first\n"
+	      "  failover [NAME]           move traffic away from the active member, or to NAME\n"
+	      "  restore                   end a manual failover\n"
+	      "  recheck [NAME]            re-probe every member, or NAME, at once\n"
+	      "  setlog LEVEL              set the log level now (debug, info, warn, error)\n"
+	      "  config get [SEC[.OPT]]    the running configuration, uci show style\n"
+	      "  config set K=V [K=V...]   set options (K is SECTION.OPTION), write, reload\n"
+	      "  config unset K [K...]     remove options so their defaults apply\n"
+	      "  info                      version, build, features, resource use\n"
+	      "  rpcd list                 rpcd exec plugin: the method signatures\n"
+	      "  rpcd call METHOD          rpcd exec plugin: call with ubus arguments on stdin\n"
+	      "  help                      this text\n"
+	      "\n"
+	      "options:\n"
+	      "  -j, --json          print the daemon's reply as JSON\n"
+	      "  -s, --socket PATH   the daemon's socket (default: $AUTONOMY_SOCKET,\n"
+	      "                      else " CTL_DEFAULT_SOCKET ")\n"
+	      "  -t, --timeout S     seconds to wait for connect and reply (default 5)\n"
+	      "\n"
+	      "exit codes:\n"
+	      "  0  success\n"
+	      "  1  the daemon answered an error (or config get: no such section/option)\n"
+	      "  2  usage error\n"
+	      "  3  autonomyd is not reachable (no socket, refused, timeout, reply not JSON)\n"
+	      "  rpcd list/call always exit 0; errors are in the JSON they print.\n",
+	      out);
+}
+
+/* ---- command words -> request --------------------------------------------- */
+
+struct ctl_verb;
+typedef int (*ctl_build_fn)(const struct ctl_verb *verb, struct ctl_call *call,
+			    int argc, char **argv, char *err, size_t errlen);
+
+struct ctl_verb {
+	const char *word;
+	const char *sub;	/* second word ("config get"), or NULL */
+	enum ctl_cmd cmd;
+	int min_args, max_args;
+	const char *synopsis;
+	const char *method;	/* the API method, or the action's cmd */
+	ctl_build_fn build;
+};
+
+static struct json_object *ctl_new_request(const char *method, struct json_object *params)
+{
+	struct json_object *req = ctl_check_alloc(json_object_new_object());
+
+	json_object_object_add(req, "method", json_object_new_string(method));
+	json_object_object_add(req, "params", params ? params : json_object_new_object());
+	return req;
+}
+
+static int ctl_build_plain(const struct ctl_verb *verb, struct ctl_call *call,
+			   int argc, char **argv, char *err, size_t errlen)
+{
+	(void)argc; (void)argv; (void)err; (void)errlen;
+	call->request = ctl_new_request(verb->method, NULL);
+	return 0;
+}
+
+static int ctl_build_local(const struct ctl_verb *verb, struct ctl_call *call,
+			   int argc, char **argv, char *err, size_t errlen)
+{
+	(void)verb; (void)err; (void)errlen;
+	call->arg = argc ? argv[0] : NULL;
+	return 0;
+}
+
+static int ctl_build_events(const struct ctl_verb *verb, struct ctl_call *call,
+			    int argc, char **argv, char *err, size_t errlen)
+{
+	struct json_object *params = json_object_new_object();
+	char *end;
+	long n;
+
+	if (argc) {
+		/* The range (1-1000 today) is the daemon's to enforce. */
+		errno = 0;
+		n = strtol(argv[0], &end, 10);
+		if (argv[0][0] < '0' || argv[0][0] > '9' || *end || errno || n < 1 || n > INT32_MAX) {
+			snprintf(err, errlen, "events: N must be a positive number, not '%s'", argv[0]);
+			json_object_put(params);
+			return -1;
+		}
+		json_object_object_add(params, "limit", json_object_new_int((int)n));
+	}
+	call->request = ctl_new_request(verb->method, params);
+	return 0;
+}
+
+static int ctl_build_action(const struct ctl_verb *verb, struct ctl_call *call,
+			    int argc, char **argv, char *err, size_t errlen)
+{
+	struct json_object *params = json_object_new_object();
+
+	(void)err; (void)errlen;
+	json_object_object_add(params, "cmd", json_object_new_string(verb->method));
+	if (argc)
+		json_object_object_add(params, verb->cmd == CTL_CMD_SETLOG ? "level" : "name",
+				       json_object_new_string(argv[0]));
+	call->request = ctl_new_request("action", params);
+	return 0;
+}
+
+static int ctl_build_config_get(const struct ctl_verb *verb, struct ctl_call *call,
+				int argc, char **argv, char *err, size_t errlen)
+{
+	ctl_build_local(verb, call, argc, argv, err, errlen);
+	call->request = ctl_new_request(verb->method, NULL);
+	return 0;
+}
+
+/* SECTION.OPTION with both parts non-empty; the daemon checks the names. */
+static bool ctl_key_ok(const char *key, size_t len)
+{
+	const char *dot = memchr(key, '.', len);
+
+	return dot && dot != key && dot != key + len - 1 && !memchr(key, '=', len);
+}
+
+/* One K=V (set) or K (unset) into values; the value goes as a string and the
+ * daemon converts it to the option's type. */
+static int ctl_config_value(struct json_object *values, bool set, const char *arg,
+			    char *err, size_t errlen)
+{
+	const char *eq = set ? strchr(arg, '=') : NULL;
+	size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+	char *key;
+
+	if ((set && !eq) || !ctl_key_ok(arg, klen)) {
+		snprintf(err, errlen, "config %s: '%s' is not SECTION.OPTION%s",
+			 set ? "set" : "unset", arg, set ? "=VALUE" : "");
+		return -1;
+	}
+	key = ctl_check_alloc(strndup(arg, klen));
+	json_object_object_add(values, key, set ? json_object_new_string(eq + 1) : NULL);
+	free(key);
+	return 0;
+}
+
+static int ctl_build_config_set(const struct ctl_verb *verb, struct ctl_call *call,
+				int argc, char **argv, char *err, size_t errlen)
+{
+	struct json_object *values = json_object_new_object(), *params;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (ctl_config_value(values, verb->cmd == CTL_CMD_CONFIG_SET, argv[i],
+				     err, errlen) < 0) {
+			json_object_put(values);
+			return -1;
+		}
+	}
+	params = json_object_new_object();
+	json_object_object_add(params, "values", values);
+	call->request = ctl_new_request(verb->method, params);
+	return 0;
+}
+
+#define CTL_MANY 1000000
+static const struct ctl_verb ctl_verbs[] = {
+	{ "status", NULL, CTL_CMD_STATUS, 0, 0, "status", "status", ctl_build_plain },
+	{ "members", NULL, CTL_CMD_MEMBERS, 0, 0, "members", "members", ctl_build_plain },
+	{ "events", NULL, CTL_CMD_EVENTS, 0, 1, "events [N]", "events", ctl_build_events },
+	{ "failover", NULL, CTL_CMD_FAILOVER, 0, 1, "failover [NAME]", "failover",
+	  ctl_build_action },
+	{ "restore", NULL, CTL_CMD_RESTORE, 0, 0, "restore", "restore", ctl_build_action },
+	{ "recheck", NULL, CTL_CMD_RECHECK, 0, 1, "recheck [NAME]", "recheck", ctl_build_action },
+	{ "setlog", NULL, CTL_CMD_SETLOG, 1, 1, "setlog LEVEL", "set_level", ctl_build_action },
+	{ "config", "get", CTL_CMD_CONFIG_GET, 0, 1, "config get [SECTION[.OPTION]]",
+	  "config.get", ctl_build_config_get },
+	{ "config", "set", CTL_CMD_CONFIG_SET, 1, CTL_MANY, "config set K=V [K=V...]",
+	  "config.set", ctl_build_config_set },
+	{ "config", "unset", CTL_CMD_CONFIG_UNSET, 1, CTL_MANY, "config unset K [K...]",
+	  "config.set", ctl_build_config_set },
+	{ "info", NULL, CTL_CMD_INFO, 0, 0, "info", "info", ctl_build_plain },
+	{ "rpcd", "list", CTL_CMD_RPCD_LIST, 0, 0, "rpcd list", NULL, ctl_build_local },
+	{ "rpcd", "call", CTL_CMD_RPCD_CALL, 1, 1, "rpcd call METHOD", NULL, ctl_build_local },
+	/* How rpcd itself runs us as /usr/libexec/rpcd/autonomy. */
+	{ "list", NULL, CTL_CMD_RPCD_LIST, 0, 0, "list", NULL, ctl_build_local },
+	{ "call", NULL, CTL_CMD_RPCD_CALL, 1, 1, "call METHOD", NULL, ctl_build_local },
+	{ "help", NULL, CTL_CMD_HELP, 0, 0, "help", NULL, ctl_build_local },
+};
+
+static const struct ctl_verb *ctl_find_verb(int argc, char **argv, char *err, size_t errlen)
+{
+	char subs[128] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_verbs) / sizeof(ctl_verbs[0]); i++) {
+		const struct ctl_verb *v = &ctl_verbs[i];
+
+		if (strcmp(v->word, argv[0]))
+			continue;
+		if (!v->sub || (argc > 1 && !strcmp(v->sub, argv[1])))
+			return v;
+		/* Collect "get, set, unset" for the message below. */
+		if (subs[0])
+			strncat(subs, ", ", sizeof(subs) - strlen(subs) - 1);
+		strncat(subs, v->sub, sizeof(subs) - strlen(subs) - 1);
+	}
+	if (subs[0]) {
+		snprintf(err, errlen, "%s: expected one of %s", argv[0], subs);
+	} else {
+		snprintf(err, errlen, "unknown command '%s'", argv[0]);
+	}
+	return NULL;
+}
+
+int ctl_parse(int argc, char **argv, struct ctl_call *call, char *err, size_t errlen)
+{
+	const struct ctl_verb *v;
+	int nargs;
+
+	memset(call, 0, sizeof(*call));
+	if (errlen)
+		err[0] = 0;
+	if (argc < 1) {
+		snprintf(err, errlen, "no command given");
+		return -1;
+	}
+	v = ctl_find_verb(argc, argv, err, errlen);
+	if (!v)
+		return -1;
+	nargs = argc - (v->sub ? 2 : 1);
+	if (nargs < v->min_args || nargs > v->max_args) {
+		snprintf(err, errlen, "wrong number of arguments (usage: %s)", v->synopsis);
+		return -1;
+	}
+	call->cmd = v->cmd;
+	if (v->build(v, call, nargs, argv + argc - nargs, err, errlen) < 0) {
+		call->cmd = CTL_CMD_NONE;
+		return -1;
+	}
+	return 0;
+}
+
+void ctl_call_free(struct ctl_call *call)
+{
+	json_object_put(call->request);
+	call->request = NULL;
+}
