@@ -3,7 +3,7 @@
 #   make            build build/autonomyd and build/autonomyctl
 #   make test       install missing packages, unit tests (plain and ASan/UBSan), system tests
 #   make check      static analysis (cppcheck) and a short run of every fuzz target
-#   make demo       build and run the daemon on the example config
+#   make demo       build, bring up the lab, run autonomyd in it and play a story of faults
 #   make install    PREFIX=/usr DESTDIR=…
 #
 # Respects CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows full commands;
@@ -60,7 +60,7 @@ CTL_OBJS   := $(call obj,$(CTL_SRCS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
-.PHONY: all test unit unit-asan system check fuzz demo install uninstall clean deps test-deps
+.PHONY: all test unit unit-bins bench unit-asan system check fuzz demo install uninstall clean deps test-deps
 all: $(BUILD)/autonomyd $(BUILD)/autonomyctl
 
 $(BUILD)/obj/%.o: %.c
@@ -131,12 +131,15 @@ check: test-deps fuzz
 	$(call say,CPPCHECK,src tools)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D__GNUC__ $(PKG_CFLAGS) -Isrc -Itools src tools
 
+# ---- benchmarks (root; they build the lab) ---------------------------------
+bench: all
+	@/usr/bin/python3 bench/failover
+
 # ---- demo, install -------------------------------------------------------
-demo: deps all
-	@echo "autonomyd in the foreground on examples/autonomy.conf (Ctrl-C stops it);"
-	@echo "in another terminal: $(BUILD)/autonomyctl --socket $(BUILD)/run/autonomy.sock status"
-	@mkdir -p $(BUILD)/run
-	$(BUILD)/autonomyd -f -c examples/autonomy.conf -s $(BUILD)/run
+demo:
+	@sh scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)

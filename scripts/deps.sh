@@ -1,19 +1,22 @@
 #!/bin/sh
 # Installs the Debian/Ubuntu packages autonomy needs for a job, or says how.
 #   scripts/deps.sh build   libraries and tools to compile
-#   scripts/deps.sh test    build + what the tests use
+#   scripts/deps.sh demo    build + what the lab uses
+#   scripts/deps.sh test    build + lab + what the tests use
 # As root on a system with apt-get, missing packages are installed; otherwise the
 # exact command is printed and the script exits 1.
 set -eu
 
 job=${1:-build}
 build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev"
-test_pkgs="libcmocka-dev clang python3 python3-pytest valgrind cppcheck shellcheck busybox"
+lab_pkgs="iproute2 nftables python3 util-linux procps"
+test_pkgs="libcmocka-dev clang python3-pytest valgrind cppcheck shellcheck busybox"
 
 case "$job" in
 build) want=$build_pkgs ;;
-test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+demo) want="$build_pkgs $lab_pkgs" ;;
+test) want="$build_pkgs $lab_pkgs $test_pkgs" ;;
+*) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
 esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

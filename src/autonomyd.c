@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/state.h"
 #include "core/util.h"
+#include "decide/engine.h"
 #include "member/member.h"
 #include "telem/evlog.h"
 
@@ -196,8 +197,10 @@ static int run(const struct options *o)
 		goto out_state;
 	}
 	signals_init(d->loop);
-	if (sock_init(d->loop, state_path(sock_file, sizeof(sock_file), "autonomy.sock")) < 0)
+	if (eng_init(d->loop) < 0)
 		goto out_signals;
+	if (sock_init(d->loop, state_path(sock_file, sizeof(sock_file), "autonomy.sock")) < 0)
+		goto out_engine;
 
 	evlog_add("daemon", "start", NULL, NULL, "autonomyd %s started with %d members from %s",
 		  AUTONOMY_VERSION, d->cfg.nmembers, d->cfg_path);
@@ -206,6 +209,8 @@ static int run(const struct options *o)
 	rc = 0;
 
 	sock_fini();
+out_engine:
+	eng_fini();
 out_signals:
 	signals_fini(d->loop);
 	ev_loop_destroy(d->loop);

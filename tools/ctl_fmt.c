@@ -372,13 +372,16 @@ void ctl_print_members(FILE *out, struct json_object *reply)
 
 #define CTL_EVENT_COLS	5
 
-/* "from -> to" when the event names either end, else NULL. */
+/* "from -> to" when the event names either end, else NULL; an event about one
+ * member (only "from") shows just its name. */
 static char *ctl_event_move(struct json_object *ev)
 {
 	const char *from = ctl_str(ev, "from"), *to = ctl_str(ev, "to");
 
 	if (!from && !to)
 		return NULL;
+	if (!to)
+		return ctl_sprintf("%s", from);
 	return ctl_sprintf("%s -> %s", from ? from : CTL_NONE, to ? to : CTL_NONE);
 }
 

@@ -3,6 +3,7 @@
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "decide/engine.h"
 #include "member/member.h"
 #include "telem/evlog.h"
 
@@ -62,8 +63,13 @@ static struct json_object *members_json(bool detail)
 {
 	struct json_object *arr = json_object_new_array();
 
-	for (int i = 0; i < mem_count(); i++)
-		json_object_array_add(arr, mem_to_json(mem_get(i), detail));
+	for (int i = 0; i < mem_count(); i++) {
+		struct json_object *o = mem_to_json(mem_get(i), detail);
+
+		if (detail && eng_running())
+			eng_member_json(mem_get(i), o);
+		json_object_array_add(arr, o);
+	}
 	return arr;
 }
 
@@ -86,11 +92,15 @@ static struct json_object *m_status(struct json_object *params)
 
 	(void)params;
 	json_object_object_add(o, "version", json_object_new_string(AUTONOMY_VERSION));
-	/* Without the engine nothing here decides, so nothing is claimed active. */
-	json_object_object_add(o, "active", NULL);
-	json_object_object_add(o, "active_since", NULL);
-	json_object_object_add(o, "controller", json_object_new_string("none"));
-	json_object_object_add(o, "state", json_object_new_string("observing"));
+	if (eng_running()) {
+		eng_status_json(o);
+	} else {
+		/* Without the engine nothing decides, so nothing is claimed active. */
+		json_object_object_add(o, "active", NULL);
+		json_object_object_add(o, "active_since", NULL);
+		json_object_object_add(o, "controller", json_object_new_string("none"));
+		json_object_object_add(o, "state", json_object_new_string("observing"));
+	}
 	json_object_object_add(o, "uptime_s", json_object_new_int64((mono_ms() - d->started_mono) / 1000));
 	json_object_object_add(o, "members", members_json(false));
 	json_object_object_add(o, "last_event", last ? evlog_entry_json(last) : NULL);
@@ -164,10 +174,10 @@ static struct json_object *m_action(struct json_object *params)
 			continue;
 		if (name && !mem_find(name))
 			return api_error("invalid_argument", "no member named '%s'", name);
-		if (!daemon_ctx.engine)
+		if (!eng_running())
 			return api_error("unavailable", "%s needs the decision engine, which is not running",
 					 cmd);
-		return api_error("unavailable", "%s is not supported by this engine", cmd);
+		return eng_action(cmd, name);
 	}
 	return api_error("invalid_argument", "unknown cmd '%s' (failover, restore, recheck, set_level)",
 			 cmd);

@@ -20,6 +20,10 @@ const char *const cfg_class_names[] = {
 	"auto", "starlink", "cellular", "wifi", "wired", "other", NULL
 };
 const char *const cfg_probe_names[] = { "icmp", "dns", "tcp", NULL };
+static const char *const controller_choices[] = { "auto", "route", "none", NULL };
+
+#define MAIN_INT(name, def, min, max, desc) \
+	{ "autonomy", #name, CFG_T_INT, MAIN(name), def, min, max, NULL, 0, desc }
 
 #define MAIN(f)	offsetof(struct cfg_main, f), sizeof(((struct cfg_main *)0)->f)
 #define MEMB(f)	offsetof(struct cfg_member, f), sizeof(((struct cfg_member *)0)->f)
@@ -30,6 +34,45 @@ const struct cfg_opt cfg_schema[] = {
 	{ "autonomy", "state_dir", CFG_T_STRING, MAIN(state_dir), "/var/run/autonomy", 0, 0,
 	  NULL, CFG_F_RESTART,
 	  "Directory for the pid file, the control socket and the state file." },
+	{ "autonomy", "controller", CFG_T_ENUM, MAIN(controller), "auto", 0, 0, controller_choices,
+	  CFG_F_RESTART, "What moves traffic: route (default-route metrics), none (observe only); auto = route." },
+	{ "autonomy", "metric_base", CFG_T_INT, MAIN(metric_base), "10", 0, 100000, NULL,
+	  CFG_F_RESTART,
+	  "Metric of the active member's default route; the others get metric_base+1, +2, …" },
+	MAIN_INT(probe_interval_ms, "1000", 100, 60000,
+		 "The active member probes each target this often."),
+	MAIN_INT(standby_interval_ms, "5000", 100, 600000,
+		 "Standby members probe each target this often."),
+	MAIN_INT(metered_interval_ms, "60000", 1000, 3600000,
+		 "Metered standby members send one probe (to one target, in turn) this often."),
+	MAIN_INT(burst_interval_ms, "200", 50, 5000,
+		 "Probe spacing while a reply is overdue, until the member is decided."),
+	MAIN_INT(probe_timeout_ms, "1000", 100, 10000,
+		 "A probe without reply after this long is lost."),
+	MAIN_INT(hard_fail_ms, "2000", 200, 60000,
+		 "No reply from a quorum of targets for this long, while probing at burst rate, is a hard failure."),
+	MAIN_INT(latency_ok_ms, "100", 1, 10000, "Latency without penalty."),
+	MAIN_INT(latency_bad_ms, "1000", 2, 60000, "Latency with the full penalty (30 points)."),
+	MAIN_INT(loss_ok_pct, "1", 0, 99, "Loss without penalty."),
+	MAIN_INT(loss_bad_pct, "20", 1, 100, "Loss with the full penalty (50 points)."),
+	MAIN_INT(jitter_ok_ms, "10", 0, 10000, "Jitter without penalty."),
+	MAIN_INT(jitter_bad_ms, "200", 1, 60000, "Jitter with the full penalty (20 points)."),
+	MAIN_INT(degraded_score, "70", 0, 100, "Below this final score a member that is up shows as degraded."),
+	MAIN_INT(switch_margin, "15", 1, 100,
+		 "Score points another member must lead the active one by for a soft switch."),
+	MAIN_INT(fail_min_duration_s, "10", 0, 3600, "How long that lead must last."),
+	MAIN_INT(restore_min_duration_s, "30", 0, 86400,
+		 "How long a preferred (higher weight) member must stay good before failback."),
+	MAIN_INT(cooldown_s, "20", 0, 3600,
+		 "Minimum time between a switch and the next soft switch or failback."),
+	MAIN_INT(min_uptime_s, "10", 0, 3600,
+		 "A member must be up this long before it is chosen, unless nothing else is up."),
+	MAIN_INT(dampening_half_life_s, "60", 1, 86400,
+		 "Half-life of the flap penalty (1000 points each time a member goes down)."),
+	MAIN_INT(dampening_suppress, "2000", 100, 1000000,
+		 "Above this penalty a member is not chosen unless nothing else is up."),
+	MAIN_INT(dampening_reuse, "750", 1, 1000000,
+		 "A suppressed member is usable again when its penalty decays below this."),
 	{ "member", "enabled", CFG_T_BOOL, MEMB(enabled), "1", 0, 0, NULL, 0,
 	  "0 keeps the member in the config but out of every decision." },
 	{ "member", "device", CFG_T_IFNAME, MEMB(device), NULL, 0, 0, NULL, CFG_F_REQUIRED,
@@ -46,6 +89,8 @@ const struct cfg_opt cfg_schema[] = {
 	  "Probe targets (IP addresses, at most 8)." },
 	{ "member", "reliability", CFG_T_INT, MEMB(reliability), "1", 1, CFG_MAX_TARGETS,
 	  NULL, 0, "How many targets must answer for the member to count as reachable." },
+	{ "member", "mark", CFG_T_INT, MEMB(mark), "0", 0, 0x7fffffff, NULL, 0,
+	  "SO_MARK for this member's probes (e.g. 0x3f00 to bypass mwan3), 0 = none." },
 	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 
@@ -153,7 +198,7 @@ static int parse_int(const struct cfg_opt *o, int *out, const char *s, char *err
 	long v;
 
 	errno = 0;
-	v = strtol(s, &end, 10);
+	v = strtol(s, &end, !strncmp(s, "0x", 2) || !strncmp(s, "0X", 2) ? 16 : 10);
 	if (!*s || *end || errno) {
 		snprintf(err, errlen, "'%s' is not a whole number", s);
 		return -1;
@@ -251,6 +296,11 @@ static void section_defaults(const char *type, void *base)
 	for (const struct cfg_opt *o = cfg_schema; o->name; o++)
 		if (!strcmp(o->section, type))
 			set_default(o, base);
+}
+
+void cfg_member_defaults(struct cfg_member *m)
+{
+	section_defaults("member", m);
 }
 
 void cfg_defaults(struct config *c)

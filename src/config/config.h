@@ -44,9 +44,38 @@ enum probe_type {
 	__PROBE_MAX
 };
 
+enum cfg_controller {
+	CFG_CTL_AUTO,
+	CFG_CTL_ROUTE,
+	CFG_CTL_NONE,
+};
+
 struct cfg_main {
 	int log_level;			/* enum log_level */
 	char state_dir[CFG_PATH_LEN];
+	int controller;			/* enum cfg_controller */
+	int metric_base;
+	/* probing */
+	int probe_interval_ms;
+	int standby_interval_ms;
+	int metered_interval_ms;
+	int burst_interval_ms;
+	int probe_timeout_ms;
+	int hard_fail_ms;
+	/* scoring */
+	int latency_ok_ms, latency_bad_ms;
+	int loss_ok_pct, loss_bad_pct;
+	int jitter_ok_ms, jitter_bad_ms;
+	int degraded_score;
+	/* decisions */
+	int switch_margin;
+	int fail_min_duration_s;
+	int restore_min_duration_s;
+	int cooldown_s;
+	int min_uptime_s;
+	int dampening_half_life_s;
+	int dampening_suppress;
+	int dampening_reuse;
 };
 
 struct cfg_addrs {
@@ -63,6 +92,7 @@ struct cfg_member {
 	bool metered;
 	int probe;			/* enum probe_type */
 	int reliability;
+	int mark;			/* SO_MARK for probes, 0 = none */
 	struct cfg_addrs targets;
 };
 
@@ -107,6 +137,8 @@ const struct cfg_opt *cfg_find_opt(const char *section_type, const char *name);
 
 /* Defaults for everything; no members. */
 void cfg_defaults(struct config *c);
+/* Defaults of a member section (name and device stay empty). */
+void cfg_member_defaults(struct cfg_member *m);
 
 /* Converts UCI values (one, or several for a list) into the field of base
  * described by o. Returns 0, or -1 with a message in err (the field is then

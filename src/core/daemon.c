@@ -1,4 +1,5 @@
 #include "core/daemon.h"
+#include "decide/engine.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "member/member.h"
@@ -8,19 +9,37 @@
 
 struct daemon_ctx daemon_ctx;
 
+/* Options read only at start: say so when a reload changes them. */
+static void warn_restart_only(const struct cfg_main *old, const struct cfg_main *new)
+{
+	for (const struct cfg_opt *o = cfg_schema; o->name; o++) {
+		if (!(o->flags & CFG_F_RESTART) || strcmp(o->section, "autonomy"))
+			continue;
+		if (memcmp((const char *)old + o->off, (const char *)new + o->off, o->size))
+			log_warn("%s changes take effect at the next start", o->name);
+	}
+}
+
 void daemon_apply(const struct config *c)
 {
 	struct daemon_ctx *d = &daemon_ctx;
+	struct cfg_main keep = d->cfg.main;
 
-	if (d->state_dir[0] && strcmp(c->main.state_dir, d->state_dir))
-		log_warn("state_dir changes to %s take effect at the next start (using %s)",
-			 c->main.state_dir, d->state_dir);
+	if (d->cfg_loaded)
+		warn_restart_only(&d->cfg.main, &c->main);
 	if (c->main.log_level != d->cfg.main.log_level || !d->cfg_loaded)
 		log_set_level((enum log_level)c->main.log_level);
 	d->cfg = *c;
+	if (d->cfg_loaded) {
+		/* the running values of restart-only options stay */
+		for (const struct cfg_opt *o = cfg_schema; o->name; o++)
+			if ((o->flags & CFG_F_RESTART) && !strcmp(o->section, "autonomy"))
+				memcpy((char *)&d->cfg.main + o->off, (const char *)&keep + o->off, o->size);
+	}
 	d->cfg_loaded = wall_ms();
 	d->cfg_error[0] = '\0';
-	mem_sync(&d->cfg);
+	mem_sync(eng_effective_config(&d->cfg));
+	eng_members_changed();
 }
 
 int daemon_reload(void)

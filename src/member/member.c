@@ -10,6 +10,12 @@
 
 static struct member *members[CFG_MAX_MEMBERS];
 static int nmembers;
+static void (*remove_hook)(struct member *m);
+
+void mem_set_remove_hook(void (*fn)(struct member *m))
+{
+	remove_hook = fn;
+}
 
 static const char *const status_names[__MEM_STATUS_MAX] = {
 	[MEM_UNKNOWN] = "unknown",
@@ -25,8 +31,11 @@ void mem_init(void)
 
 void mem_fini(void)
 {
-	for (int i = 0; i < nmembers; i++)
+	for (int i = 0; i < nmembers; i++) {
+		if (remove_hook)
+			remove_hook(members[i]);
 		free(members[i]);
+	}
 	nmembers = 0;
 }
 
@@ -55,7 +64,8 @@ static struct member *mem_new(const struct cfg_member *c)
 
 	m->cfg = *c;
 	m->status = MEM_UNKNOWN;
-	m->score_instant = m->score_ewma = m->score_final = NAN;
+	m->is_new = true;
+	score_reset(&m->score);
 	m->latency_ms = m->loss_pct = m->jitter_ms = NAN;
 	log_info("member %s added (device %s)", c->name, c->device);
 	return m;
@@ -65,6 +75,8 @@ static void mem_update(struct member *m, const struct cfg_member *c)
 {
 	if (strcmp(m->cfg.device, c->device))
 		log_info("member %s: device %s -> %s", c->name, m->cfg.device, c->device);
+	m->is_new = false;
+	m->cfg_changed = memcmp(&m->cfg, c, sizeof(*c)) != 0;
 	m->cfg = *c;
 }
 
@@ -88,6 +100,8 @@ void mem_sync(const struct config *c)
 		if (cfg_find_member(c, members[i]->cfg.name))
 			continue;
 		log_info("member %s removed", members[i]->cfg.name);
+		if (remove_hook)
+			remove_hook(members[i]);
 		free(members[i]);
 	}
 	memcpy(members, next, sizeof(next[0]) * (size_t)n);
@@ -128,15 +142,16 @@ static struct json_object *num_or_null(double v)
 	return isnan(v) ? NULL : json_object_new_double(round(v * 10) / 10);
 }
 
-static struct json_object *probes_json(const struct mem_probes *p)
+static struct json_object *probes_json(const struct sched *s)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "sent", json_object_new_int64((int64_t)p->sent));
-	json_object_object_add(o, "received", json_object_new_int64((int64_t)p->received));
-	json_object_object_add(o, "bytes_sent", json_object_new_int64((int64_t)p->bytes_sent));
-	json_object_object_add(o, "bytes_received",
-			       json_object_new_int64((int64_t)p->bytes_received));
+	json_object_object_add(o, "sent", json_object_new_int64((int64_t)s->sent));
+	json_object_object_add(o, "received", json_object_new_int64((int64_t)s->received));
+	json_object_object_add(o, "bytes_sent", json_object_new_int64((int64_t)s->bytes_sent));
+	json_object_object_add(o, "bytes_received", json_object_new_int64((int64_t)s->bytes_received));
+	json_object_object_add(o, "bytes_today", json_object_new_int64((int64_t)s->bytes_today));
+	json_object_object_add(o, "burst", json_object_new_boolean(s->burst && !s->decided_down));
 	return o;
 }
 
@@ -152,7 +167,7 @@ static void add_detail(struct json_object *o, const struct member *m)
 	json_object_object_add(o, "targets", targets);
 	json_object_object_add(o, "reliability", json_object_new_int(m->cfg.reliability));
 	json_object_object_add(o, "probe", json_object_new_string(cfg_probe_names[m->cfg.probe]));
-	json_object_object_add(o, "probes", probes_json(&m->probes));
+	json_object_object_add(o, "probes", probes_json(&m->sched));
 }
 
 struct json_object *mem_to_json(const struct member *m, bool detail)
@@ -167,9 +182,10 @@ struct json_object *mem_to_json(const struct member *m, bool detail)
 	json_object_object_add(o, "eligible", json_object_new_boolean(m->eligible));
 	json_object_object_add(o, "weight", json_object_new_int(m->cfg.weight));
 	json_object_object_add(o, "metered", json_object_new_boolean(m->cfg.metered));
-	json_object_object_add(score, "instant", num_or_null(m->score_instant));
-	json_object_object_add(score, "ewma", num_or_null(m->score_ewma));
-	json_object_object_add(score, "final", num_or_null(m->score_final));
+	json_object_object_add(score, "instant", num_or_null(m->score.instant));
+	json_object_object_add(score, "ewma", num_or_null(m->score.ewma));
+	json_object_object_add(score, "window", num_or_null(m->score.window));
+	json_object_object_add(score, "final", num_or_null(m->score.final));
 	json_object_object_add(o, "score", score);
 	if (detail)
 		add_detail(o, m);

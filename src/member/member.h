@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "decide/decide.h"
+#include "decide/score.h"
+#include "probe/sched.h"
 
 struct json_object;
 
@@ -23,28 +26,36 @@ enum mem_status {
 	__MEM_STATUS_MAX
 };
 
-struct mem_probes {
-	uint64_t sent, received;
-	uint64_t bytes_sent, bytes_received;
-};
-
 struct member {
 	struct cfg_member cfg;		/* copy of its config section */
 	enum mem_class class;		/* cfg.class, or the result of classification */
 	enum mem_status status;
 	bool eligible;
-	/* NAN while not known */
-	double score_instant, score_ewma, score_final;
-	double latency_ms, loss_pct, jitter_ms;
-	struct mem_probes probes;
+	bool is_new;			/* added by the last mem_sync */
+	bool cfg_changed;		/* its config changed in the last mem_sync */
+
+	/* owned by the engine (decide/engine.c) */
+	bool running;
+	bool link_ok;
+	const char *link_cause;		/* why not: "device", "carrier", "address", "route" */
+	struct in_addr bound_src4;	/* the address the probe sockets are bound to */
+	bool bound;
+	uint64_t seen_received;
+	int64_t status_since;		/* wall ms of the last status change */
+	struct score_state score;	/* instant, ewma, window, final: NAN while unknown */
+	double latency_ms, loss_pct, jitter_ms;	/* NAN while unknown */
+	struct sched sched;
+	struct dec_member dec;
 };
 
 void mem_init(void);
 void mem_fini(void);
 
 /* Brings the registry in line with c: keeps members by name (updating their
- * config), adds new ones in config order, frees those that are gone. */
+ * config), adds new ones in config order, frees those that are gone (calling
+ * the remove hook first, so their owner can stop timers). */
 void mem_sync(const struct config *c);
+void mem_set_remove_hook(void (*fn)(struct member *m));
 
 int mem_count(void);
 struct member *mem_get(int i);

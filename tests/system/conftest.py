@@ -13,9 +13,12 @@ BUILD = os.path.join(ROOT, "build")
 AUTONOMYD = os.path.join(BUILD, "autonomyd")
 AUTONOMYCTL = os.path.join(BUILD, "autonomyctl")
 
+# The devices do not exist on the test host, and the controller only observes:
+# these tests must never touch the host's routes.
 BASE_CONFIG = """\
 config autonomy 'main'
 	option log_level 'info'
+	option controller 'none'
 
 config member 'fiber'
 	option device 'eth1'
@@ -105,3 +108,7 @@ def daemon(tmp_path):
     yield d
     rc = d.stop()
     assert rc == 0, d.log()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "conf(text): extra options for the lab's main section")

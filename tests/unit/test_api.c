@@ -255,14 +255,14 @@ static void test_reload_keeps_state(void **state)
 	FILE *f;
 
 	(void)state;
-	m->probes.sent = 42;
+	m->sched.sent = 42;
 	f = fopen(path, "w");
 	fputs("config member 'fiber'\n\toption device 'eth9'\n"
 	      "config member 'wifi'\n\toption device 'wlan0'\n", f);
 	fclose(f);
 	assert_int_equal(daemon_reload(), 0);
 	assert_ptr_equal(mem_find("fiber"), m);	/* same member, runtime state kept */
-	assert_int_equal(m->probes.sent, 42);
+	assert_int_equal(m->sched.sent, 42);
 	assert_string_equal(m->cfg.device, "eth9");
 	assert_null(mem_find("lte"));
 	assert_int_equal(mem_find("wifi")->class, MEM_CLASS_WIFI);

@@ -1,0 +1,29 @@
+/* Controllers make the chosen member carry the default traffic (DESIGN.md §7).
+ * One small interface; the engine calls ctl_apply() with a ranking whenever
+ * the choice changes or the kernel's routes changed under it. */
+#ifndef AUTONOMY_CONTROL_H
+#define AUTONOMY_CONTROL_H
+
+#include <stdint.h>
+
+/* One member as the controller sees it, best first in a ranking. */
+struct ctl_member {
+	const char *name;
+	const char *device;
+};
+
+struct ctl_ops {
+	const char *name;			/* "route", "none" */
+	int (*init)(uint32_t metric_base);	/* 0 or -errno */
+	void (*fini)(void);			/* restore what init found */
+	/* ranking[0] is the member that must carry default traffic; the others
+	 * follow in order of preference. Idempotent: applying the same ranking
+	 * twice changes nothing. Members without a default route are skipped.
+	 * Returns 0, or -errno with a message logged. */
+	int (*apply)(const struct ctl_member *ranking, int n);
+};
+
+extern const struct ctl_ops ctl_route_ops;
+extern const struct ctl_ops ctl_none_ops;
+
+#endif

@@ -1,0 +1,747 @@
+#include "decide/engine.h"
+#include "api/api.h"
+#include "control/control.h"
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/state.h"
+#include "core/util.h"
+#include "member/member.h"
+#include "netlink/nlmon.h"
+#include "telem/evlog.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <json-c/json.h>
+
+static struct {
+	struct ev_loop *loop;
+	bool running;
+	const struct ctl_ops *ctl;
+	struct sched_params sp;
+	struct dec_params dp;
+	struct score_params scp;
+	int degraded_score;
+	struct dec_state st;
+	int64_t started;		/* mono ms */
+	bool decided;			/* the first choice has been made */
+	int64_t active_since;		/* wall ms */
+	char applied[CFG_MAX_MEMBERS * (CFG_NAME_LEN + 1)];	/* last ranking given to the controller */
+	bool reapply;			/* routes changed under us: apply even if the ranking did not */
+	ev_timer decide_timer;
+	ev_prepare reapply_watcher;	/* reapplies once per loop iteration, after a batch of route events */
+	struct config eff;		/* configured or discovered members */
+	bool in_decide;
+} E;
+
+static void decide(void);
+
+static struct member *member_of_dec(const struct dec_member *d)
+{
+	return d ? container_of(d, struct member, dec) : NULL;
+}
+
+static const char *dec_name(const struct dec_member *d)
+{
+	return d ? d->name : NULL;
+}
+
+static void params_from_cfg(const struct cfg_main *c)
+{
+	E.sp = (struct sched_params){
+		.probe_interval_ms = c->probe_interval_ms,
+		.standby_interval_ms = c->standby_interval_ms,
+		.metered_interval_ms = c->metered_interval_ms,
+		.burst_interval_ms = c->burst_interval_ms,
+		.probe_timeout_ms = c->probe_timeout_ms,
+		.hard_fail_ms = c->hard_fail_ms,
+	};
+	E.dp = (struct dec_params){
+		.switch_margin = c->switch_margin,
+		.fail_min_ms = (int64_t)c->fail_min_duration_s * 1000,
+		.restore_min_ms = (int64_t)c->restore_min_duration_s * 1000,
+		.cooldown_ms = (int64_t)c->cooldown_s * 1000,
+		.min_uptime_ms = (int64_t)c->min_uptime_s * 1000,
+		.half_life_s = c->dampening_half_life_s,
+		.suppress = c->dampening_suppress,
+		.reuse = c->dampening_reuse,
+	};
+	E.scp = (struct score_params){
+		.lat_ok = c->latency_ok_ms, .lat_bad = c->latency_bad_ms,
+		.loss_ok = c->loss_ok_pct, .loss_bad = c->loss_bad_pct,
+		.jit_ok = c->jitter_ok_ms, .jit_bad = c->jitter_bad_ms,
+	};
+	E.degraded_score = c->degraded_score;
+}
+
+/* ---- links ---------------------------------------------------------------- */
+
+static void link_eval(struct member *m)
+{
+	const struct nl_link *l = nlmon_find(m->cfg.device);
+
+	m->link_ok = false;
+	if (!l)
+		m->link_cause = "device";
+	else if (!l->admin_up || !l->carrier)
+		m->link_cause = "carrier";
+	else if (!l->has_addr4 && !l->has_addr6)
+		m->link_cause = "address";
+	else if (!l->has_default4 && !l->has_default6)
+		m->link_cause = "route";
+	else
+		m->link_ok = true;
+}
+
+static uint16_t member_ident(const struct member *m)
+{
+	for (int i = 0; i < mem_count(); i++)
+		if (mem_get(i) == m)
+			return (uint16_t)(((unsigned)getpid() & 0x3ff) << 6 | (unsigned)(i & 0x3f));
+	return (uint16_t)getpid();
+}
+
+/* Probe sockets are bound to the device and its address: rebind when it changes. */
+static void open_probes(struct member *m)
+{
+	const struct nl_link *l = nlmon_find(m->cfg.device);
+	struct prober_cfg pc = { .type = m->cfg.probe, .mark = (uint32_t)m->cfg.mark };
+
+	if (!l)
+		return;
+	if (m->bound && l->has_addr4 == !!m->bound_src4.s_addr &&
+	    (!l->has_addr4 || l->addr4.s_addr == m->bound_src4.s_addr))
+		return;
+	strlcpy_ok(pc.device, m->cfg.device, sizeof(pc.device));
+	pc.has_src4 = l->has_addr4;
+	pc.src4 = l->addr4;
+	pc.ident = member_ident(m);
+	if (sched_open(&m->sched, &pc) == 0) {
+		m->bound = true;
+		m->bound_src4 = l->has_addr4 ? l->addr4 : (struct in_addr){ 0 };
+	} else {
+		m->bound = false;
+	}
+}
+
+static bool any_usable(void);
+
+/* The active member, members not measured yet and, when nothing is up, every
+ * member probe at the normal rate: finding a way out matters more then than
+ * the data budget. */
+static enum sched_role role_of(const struct member *m)
+{
+	if (!m->cfg.enabled || !m->link_ok || !m->bound)
+		return SCHED_OFF;
+	if (E.st.active == &m->dec || !m->dec.known || !any_usable())
+		return SCHED_ACTIVE;
+	return m->cfg.metered ? SCHED_METERED : SCHED_STANDBY;
+}
+
+/* ---- member state ---------------------------------------------------------- */
+
+static void set_status(struct member *m, enum mem_status st)
+{
+	if (st == m->status)
+		return;
+	if (st == MEM_DOWN)
+		evlog_add("member", "down", m->cfg.name, NULL, "%s is down (%s)", m->cfg.name,
+			  m->dec.cause);
+	else if (m->status == MEM_DOWN || m->status == MEM_UNKNOWN)
+		evlog_add("member", "up", m->cfg.name, NULL, "%s is up", m->cfg.name);
+	else
+		log_info("member %s: %s -> %s", m->cfg.name, mem_status_name(m->status),
+			 mem_status_name(st));
+	m->status = st;
+	m->status_since = wall_ms();
+}
+
+static void update_scores(struct member *m)
+{
+	struct score_stats recent, all;
+
+	sched_stats(&m->sched, true, &recent);
+	sched_stats(&m->sched, false, &all);
+	score_update(&m->score, score_instant(&E.scp, &recent));
+	m->latency_ms = all.latency_ms;
+	m->loss_pct = all.loss_pct;
+	m->jitter_ms = all.jitter_ms;
+	m->dec.score = m->score.final;
+}
+
+/* Works out down/known/status from the link and the probes; no decision. */
+static void member_eval(struct member *m, int64_t now)
+{
+	bool down = !m->link_ok || m->sched.decided_down;
+	bool replied = m->sched.received > m->seen_received;
+
+	m->seen_received = m->sched.received;
+	m->dec.enabled = m->cfg.enabled;
+	m->dec.weight = m->cfg.weight;
+	if (down && !m->dec.down) {
+		m->dec.down = true;
+		m->dec.known = true;
+		m->dec.cause = m->link_ok ? "no-reply" : m->link_cause;
+		m->dec.down_since = m->link_ok && m->sched.first_unanswered ? m->sched.first_unanswered : now;
+		dec_member_went_down(&m->dec, &E.dp, now);
+	} else if (!down && m->dec.down) {
+		m->dec.down = false;
+		/* after a link fault it has to answer first; after no-reply it just did */
+		m->dec.known = !m->link_ok ? false : replied;
+		if (m->dec.known)
+			dec_member_came_up(&m->dec, now);
+	} else if (!down && replied && !m->dec.known) {
+		m->dec.known = true;
+		dec_member_came_up(&m->dec, now);
+	}
+	m->dec.degraded = !isnan(m->score.final) && m->score.final < E.degraded_score;
+	if (!m->cfg.enabled || !m->dec.known)
+		set_status(m, m->dec.down ? MEM_DOWN : MEM_UNKNOWN);
+	else
+		set_status(m, m->dec.down ? MEM_DOWN : m->dec.degraded ? MEM_DEGRADED : MEM_UP);
+	m->eligible = dec_eligible(&m->dec, &E.dp, now);
+}
+
+static void on_probe(struct sched *s)
+{
+	struct member *m = container_of(s, struct member, sched);
+
+	if (m->dec.down && m->link_ok && !s->decided_down)
+		score_reset(&m->score);	/* answering again: the outage is history */
+	update_scores(m);
+	member_eval(m, mono_ms());
+	decide();
+}
+
+static void link_changed(struct member *m)
+{
+	bool was_ok = m->link_ok;
+
+	link_eval(m);
+	if (m->link_ok)
+		open_probes(m);
+	if (!m->link_ok && was_ok) {
+		sched_set_role(&m->sched, SCHED_OFF);
+		score_reset(&m->score);
+	}
+	member_eval(m, mono_ms());
+	if (m->link_ok && !was_ok) {
+		sched_set_role(&m->sched, role_of(m));
+		sched_burst(&m->sched);
+	}
+}
+
+/* ---- discovery --------------------------------------------------------------- */
+
+struct discover_ctx {
+	struct config *c;
+};
+
+static int discover_link(const struct nl_link *l, void *ctx)
+{
+	struct config *c = ((struct discover_ctx *)ctx)->c;
+	struct cfg_member *m;
+	char name[CFG_NAME_LEN];
+
+	if (!l->has_default4 && !l->has_default6)
+		return 0;
+	if (c->nmembers == CFG_MAX_MEMBERS || !strcmp(l->name, "lo"))
+		return c->nmembers == CFG_MAX_MEMBERS;
+	/* member names are UCI names: letters, digits and _ */
+	strlcpy_ok(name, l->name, sizeof(name));
+	for (char *p = name; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9'))
+			*p = '_';
+	m = &c->member[c->nmembers++];
+	memset(m, 0, sizeof(*m));
+	cfg_member_defaults(m);
+	strlcpy_ok(m->name, name, sizeof(m->name));
+	strlcpy_ok(m->device, l->name, sizeof(m->device));
+	return 0;
+}
+
+const struct config *eng_effective_config(const struct config *c)
+{
+	struct discover_ctx ctx = { &E.eff };
+
+	if (!E.running || c->nmembers)
+		return c;
+	E.eff = *c;
+	nlmon_foreach(discover_link, &ctx);
+	return &E.eff;
+}
+
+static void rediscover(void)
+{
+	const struct config *c = eng_effective_config(&daemon_ctx.cfg);
+	bool same = c->nmembers == mem_count();
+
+	for (int i = 0; same && i < c->nmembers; i++)
+		same = !strcmp(c->member[i].name, mem_get(i)->cfg.name);
+	if (same)
+		return;
+	log_info("discovery: %d uplink(s) with a default route", c->nmembers);
+	mem_sync(c);
+	eng_members_changed();
+}
+
+static void nl_cb(const struct nl_link *l, unsigned changed, void *ctx)
+{
+	(void)ctx;
+	if (!E.running)
+		return;
+	if (!daemon_ctx.cfg.nmembers && (changed & (NLMON_ROUTE | NLMON_NEW | NLMON_GONE)))
+		rediscover();
+	for (int i = 0; i < mem_count(); i++) {
+		struct member *m = mem_get(i);
+
+		if (strcmp(m->cfg.device, l->name))
+			continue;
+		if (changed & NLMON_ROUTE)
+			E.reapply = true;
+		if (changed & NLMON_GONE)
+			m->bound = false;
+		link_changed(m);
+	}
+	decide();
+}
+
+/* ---- controller -------------------------------------------------------------- */
+
+/* Active first, then the others in config order with the down ones last: the
+ * kernel's fallback order, stable so standby routes do not churn. */
+static int build_ranking(struct ctl_member *out, char *sig, size_t siglen)
+{
+	struct member *a = member_of_dec(E.st.active);
+	int n = 0;
+	size_t len = 0;
+
+	if (a)
+		out[n++] = (struct ctl_member){ a->cfg.name, a->cfg.device };
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < mem_count(); i++) {
+			struct member *m = mem_get(i);
+
+			if (m == a || m->dec.down != (pass == 1))
+				continue;
+			out[n++] = (struct ctl_member){ m->cfg.name, m->cfg.device };
+		}
+	}
+	sig[0] = '\0';
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(sig + len, siglen > len ? siglen - len : 0, "%s,", out[i].name);
+	return n;
+}
+
+static void apply_controller(bool force)
+{
+	struct ctl_member ranking[CFG_MAX_MEMBERS];
+	char sig[sizeof(E.applied)];
+	int n;
+
+	if (!E.st.active)
+		return;
+	n = build_ranking(ranking, sig, sizeof(sig));
+	if (!force && !strcmp(sig, E.applied))
+		return;
+	E.reapply = false;
+	if (E.ctl->apply(ranking, n) == 0)
+		strlcpy_ok(E.applied, sig, sizeof(E.applied));
+	else
+		E.applied[0] = '\0';	/* try again on the next change */
+}
+
+/* ---- decisions ------------------------------------------------------------------ */
+
+static double num(double v)
+{
+	return isnan(v) ? 0.0 : v;
+}
+
+static void switch_event(const struct dec_switch *sw, int64_t now)
+{
+	struct member *from = member_of_dec(sw->from), *to = member_of_dec(sw->to);
+	char fs[64] = "";
+
+	if (!from) {
+		evlog_add("switch", sw->reason, NULL, to->cfg.name, "%s chosen (%s): score %.1f",
+			  to->cfg.name, sw->reason, num(to->score.final));
+		return;
+	}
+	if (sw->fault_since && now > sw->fault_since)
+		snprintf(fs, sizeof(fs), "; condition first seen %.1f s before",
+			 (double)(now - sw->fault_since) / 1000.0);
+	evlog_add("switch", sw->reason, from->cfg.name, to->cfg.name,
+		  "%s -> %s (%s): scores %.1f -> %.1f, loss %.0f%% -> %.0f%%, latency %.0f -> %.0f ms%s",
+		  from->cfg.name, to->cfg.name, sw->reason, num(from->score.final), num(to->score.final),
+		  num(from->loss_pct), num(to->loss_pct), num(from->latency_ms), num(to->latency_ms), fs);
+}
+
+static void on_switch(const struct dec_switch *sw, int64_t now)
+{
+	struct daemon_ctx *d = &daemon_ctx;
+
+	E.active_since = wall_ms();
+	switch_event(sw, now);
+	strlcpy_ok(d->saved.active, sw->to->name, sizeof(d->saved.active));
+	d->saved.active_since = E.active_since;
+	state_save(&d->saved);
+}
+
+/* The first choice waits until every member has been measured, or a grace
+ * period has passed, so it is not simply the first to answer. */
+static bool startup_ready(int64_t now)
+{
+	if (now - E.started >= E.sp.hard_fail_ms + E.sp.probe_timeout_ms)
+		return true;
+	for (int i = 0; i < mem_count(); i++) {
+		const struct member *m = mem_get(i);
+
+		if (m->cfg.enabled && m->link_ok && !m->dec.known)
+			return false;
+	}
+	return true;
+}
+
+static void arm_decide(int64_t at, int64_t now)
+{
+	ev_timer_stop(E.loop, &E.decide_timer);
+	if (!at)
+		return;
+	ev_timer_set(&E.decide_timer, at > now ? (double)(at - now) / 1000.0 : 0., 0.);
+	ev_timer_start(E.loop, &E.decide_timer);
+}
+
+static void decide(void)
+{
+	struct dec_member *dm[CFG_MAX_MEMBERS];
+	int64_t now = mono_ms(), next = 0;
+	struct dec_switch sw;
+	int n = mem_count();
+
+	if (!E.running || E.in_decide)
+		return;
+	E.in_decide = true;
+	if (!E.decided && !E.st.active && !startup_ready(now)) {
+		arm_decide(E.started + E.sp.hard_fail_ms + E.sp.probe_timeout_ms, now);
+		E.in_decide = false;
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		dm[i] = &mem_get(i)->dec;
+	if (dec_decide(&E.st, dm, n, &E.dp, now, &sw, &next))
+		on_switch(&sw, now);
+	if (E.st.active)
+		E.decided = true;
+	arm_decide(next, now);
+	for (int i = 0; i < n; i++) {
+		struct member *m = mem_get(i);
+
+		m->eligible = dec_eligible(&m->dec, &E.dp, now);
+		sched_set_role(&m->sched, role_of(m));
+	}
+	apply_controller(false);
+	E.in_decide = false;
+}
+
+/* Route events come in batches (our own moves among them): check the routes
+ * once, when the batch is done. */
+static void reapply_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (E.reapply)
+		apply_controller(true);
+}
+
+static void decide_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	for (int i = 0; i < mem_count(); i++)
+		member_eval(mem_get(i), mono_ms());
+	decide();
+}
+
+/* ---- members coming and going ------------------------------------------------------- */
+
+static void member_start(struct member *m)
+{
+	sched_init(&m->sched, E.loop, &m->cfg, &E.sp, on_probe);
+	memset(&m->dec, 0, sizeof(m->dec));
+	m->dec.name = m->cfg.name;
+	m->dec.score = NAN;
+	m->running = true;
+	m->bound = false;
+	link_changed(m);
+	sched_set_role(&m->sched, role_of(m));
+}
+
+static void member_restart(struct member *m)
+{
+	sched_close(&m->sched);
+	sched_reset(&m->sched);
+	memset(m->sched.win, 0, sizeof(m->sched.win));
+	score_reset(&m->score);
+	m->bound = false;
+	m->dec.known = false;
+	m->link_ok = false;
+	link_changed(m);
+	sched_set_role(&m->sched, role_of(m));
+}
+
+static void member_removed(struct member *m)
+{
+	if (!m->running)
+		return;
+	if (E.st.active == &m->dec)
+		E.st.active = NULL;
+	if (E.st.manual == &m->dec)
+		E.st.manual = NULL;
+	sched_close(&m->sched);
+	m->running = false;
+}
+
+void eng_members_changed(void)
+{
+	if (!E.running)
+		return;
+	params_from_cfg(&daemon_ctx.cfg.main);
+	for (int i = 0; i < mem_count(); i++) {
+		struct member *m = mem_get(i);
+
+		if (!m->running)
+			member_start(m);
+		else if (m->cfg_changed)
+			member_restart(m);
+		m->cfg_changed = false;
+	}
+	E.reapply = true;
+	decide();
+}
+
+/* ---- init / fini ----------------------------------------------------------------------- */
+
+static const struct ctl_ops *pick_controller(int c)
+{
+	return c == CFG_CTL_NONE ? &ctl_none_ops : &ctl_route_ops;
+}
+
+static void restore_saved_active(void)
+{
+	const struct state_saved *s = &daemon_ctx.saved;
+	struct member *m = s->active[0] ? mem_find(s->active) : NULL;
+
+	if (!m)
+		return;
+	/* Keep what was active before the restart: no flap back to a preferred
+	 * member until it has proven itself for the restore window again. */
+	E.st.active = &m->dec;
+	E.st.last_switch = mono_ms();
+	E.active_since = s->active_since;
+	E.decided = true;
+	log_info("resuming with %s active (from the state file)", m->cfg.name);
+}
+
+int eng_init(struct ev_loop *loop)
+{
+	const struct cfg_main *c = &daemon_ctx.cfg.main;
+	int rc;
+
+	memset(&E, 0, sizeof(E));
+	E.loop = loop;
+	E.started = mono_ms();
+	params_from_cfg(c);
+	ev_timer_init(&E.decide_timer, decide_timer_cb, 0., 0.);
+	ev_prepare_init(&E.reapply_watcher, reapply_cb);
+	ev_prepare_start(loop, &E.reapply_watcher);
+	rc = nlmon_init(loop, nl_cb, NULL);
+	if (rc < 0)
+		return rc;
+	E.ctl = pick_controller(c->controller);
+	rc = E.ctl->init((uint32_t)c->metric_base);
+	if (rc < 0) {
+		nlmon_fini();
+		return rc;
+	}
+	mem_set_remove_hook(member_removed);
+	E.running = true;
+	daemon_ctx.engine = true;
+	mem_sync(eng_effective_config(&daemon_ctx.cfg));
+	restore_saved_active();
+	eng_members_changed();
+	log_info("engine running: controller %s, %d member(s)", E.ctl->name, mem_count());
+	return 0;
+}
+
+void eng_fini(void)
+{
+	if (!E.running)
+		return;
+	for (int i = 0; i < mem_count(); i++)
+		member_removed(mem_get(i));
+	ev_timer_stop(E.loop, &E.decide_timer);
+	ev_prepare_stop(E.loop, &E.reapply_watcher);
+	E.ctl->fini();
+	nlmon_fini();
+	mem_set_remove_hook(NULL);
+	E.running = false;
+	daemon_ctx.engine = false;
+}
+
+bool eng_running(void)
+{
+	return E.running;
+}
+
+/* ---- API ----------------------------------------------------------------------------- */
+
+static bool any_usable(void)
+{
+	for (int i = 0; i < mem_count(); i++) {
+		const struct dec_member *d = &mem_get(i)->dec;
+
+		if (d->enabled && d->known && !d->down)
+			return true;
+	}
+	return false;
+}
+
+static const char *state_name(void)
+{
+	const struct member *a = member_of_dec(E.st.active);
+	int top = 0;
+
+	if (!E.decided)
+		return mono_ms() - E.started < E.sp.hard_fail_ms + E.sp.probe_timeout_ms || any_usable() ?
+		       "starting" : "all-down";
+	if (E.st.manual)
+		return "manual";
+	if (!any_usable())
+		return "all-down";
+	for (int i = 0; i < mem_count(); i++)
+		if (mem_get(i)->cfg.enabled && mem_get(i)->cfg.weight > top)
+			top = mem_get(i)->cfg.weight;
+	return a && a->cfg.weight < top ? "failover" : "normal";
+}
+
+void eng_status_json(struct json_object *o)
+{
+	char ts[RFC3339_LEN];
+	const char *a = dec_name(E.st.active);
+
+	json_object_object_add(o, "active", a ? json_object_new_string(a) : NULL);
+	json_object_object_add(o, "active_since", a && E.active_since > 0 ?
+			       json_object_new_string(fmt_rfc3339(ts, E.active_since)) : NULL);
+	json_object_object_add(o, "controller", json_object_new_string(E.ctl->name));
+	json_object_object_add(o, "state", json_object_new_string(state_name()));
+	json_object_object_add(o, "manual", E.st.manual ? json_object_new_string(E.st.manual->name) : NULL);
+}
+
+void eng_member_json(const struct member *m, struct json_object *o)
+{
+	struct json_object *link = json_object_new_object(), *damp = json_object_new_object();
+	char ts[RFC3339_LEN];
+
+	json_object_object_add(o, "active", json_object_new_boolean(E.st.active == &m->dec));
+	json_object_object_add(o, "down_cause", m->dec.down ? json_object_new_string(m->dec.cause) : NULL);
+	json_object_object_add(o, "status_since", m->status_since ?
+			       json_object_new_string(fmt_rfc3339(ts, m->status_since)) : NULL);
+	json_object_object_add(link, "ok", json_object_new_boolean(m->link_ok));
+	json_object_object_add(link, "problem", m->link_ok ? NULL : json_object_new_string(m->link_cause));
+	json_object_object_add(o, "link", link);
+	json_object_object_add(damp, "penalty", json_object_new_int((int)m->dec.penalty));
+	json_object_object_add(damp, "suppressed", json_object_new_boolean(m->dec.suppressed));
+	json_object_object_add(o, "dampening", damp);
+}
+
+static struct member *find_usable(const char *name, struct json_object **err)
+{
+	struct member *m = mem_find(name);
+
+	if (!m)
+		*err = api_error("invalid_argument", "no member named '%s'", name);
+	else if (!m->cfg.enabled || !m->dec.known || m->dec.down)
+		*err = api_error("invalid_argument", "%s is %s: cannot fail over to it", name,
+				 mem_status_name(m->status));
+	else
+		return m;
+	return NULL;
+}
+
+static struct json_object *ok(const char *fmt, const char *arg)
+{
+	struct json_object *o = json_object_new_object();
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return o;
+}
+
+static struct json_object *act_failover(const char *name)
+{
+	struct json_object *err = NULL;
+	struct member *m = NULL;
+
+	if (name) {
+		m = find_usable(name, &err);
+		if (!m)
+			return err;
+	} else {
+		for (int i = 0; i < mem_count(); i++) {
+			struct member *c = mem_get(i);
+
+			if (&c->dec != E.st.active && c->cfg.enabled && c->dec.known && !c->dec.down &&
+			    (!m || c->dec.score > m->dec.score || isnan(m->dec.score)))
+				m = c;
+		}
+		if (!m)
+			return api_error("unavailable", "no other member is up to fail over to");
+	}
+	E.st.manual = &m->dec;
+	evlog_add("action", "failover", dec_name(E.st.active), m->cfg.name,
+		  "manual failover to %s, held until restore", m->cfg.name);
+	decide();
+	return ok("traffic moved to %s until 'restore'", m->cfg.name);
+}
+
+static struct json_object *act_restore(void)
+{
+	if (!E.st.manual)
+		return ok("%s", "no manual failover was active");
+	E.st.manual = NULL;
+	evlog_add("action", "restore", NULL, NULL, "manual failover ended; automatic decisions resume");
+	decide();
+	return ok("%s", "automatic decisions resume");
+}
+
+static struct json_object *act_recheck(const char *name)
+{
+	struct json_object *err = NULL;
+
+	if (name && !mem_find(name)) {
+		err = api_error("invalid_argument", "no member named '%s'", name);
+		return err;
+	}
+	for (int i = 0; i < mem_count(); i++)
+		if (!name || !strcmp(mem_get(i)->cfg.name, name))
+			sched_burst(&mem_get(i)->sched);
+	return ok("re-probing %s now", name ? name : "every member");
+}
+
+struct json_object *eng_action(const char *cmd, const char *name)
+{
+	if (!strcmp(cmd, "failover"))
+		return act_failover(name);
+	if (!strcmp(cmd, "restore"))
+		return act_restore();
+	return act_recheck(name);
+}

@@ -1,0 +1,252 @@
+"""The failover engine end to end in the network-namespace lab: the real daemon
+on real sockets, faults injected in the ISP namespaces, and both autonomy's
+state and the path traffic really takes (lab/lab path) checked."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import AUTONOMYCTL, ROOT
+
+LAB = os.path.join(ROOT, "lab", "lab")
+SOCK = "/run/autonomy-lab/state/autonomy.sock"
+MEMBERS = ("starlink", "cellular", "fiber")
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root")
+
+
+def lab(*args, check=True, timeout=60):
+    r = subprocess.run([LAB] + list(args), capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"lab {' '.join(args)}: {r.returncode}\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def ctl(*args):
+    r = subprocess.run([AUTONOMYCTL, "--socket", SOCK] + list(args), capture_output=True,
+                       text=True, timeout=30)
+    return r
+
+
+def status():
+    r = ctl("--json", "status")
+    return json.loads(r.stdout) if r.returncode == 0 else {}
+
+
+def path():
+    return lab("path", check=False).stdout.strip()
+
+
+def wait_for(pred, timeout, step=0.1):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def events(n=100):
+    r = ctl("--json", "events", str(n))
+    return json.loads(r.stdout) if r.returncode == 0 else []
+
+
+def switches():
+    """Switches after the first choice, oldest first."""
+    return [e for e in reversed(events(1000)) if e["type"] == "switch" and e["reason"] != "initial"]
+
+
+def write_conf(tmp_path, extra_main=""):
+    base = open(os.path.join(ROOT, "lab", "autonomy.conf")).read()
+    conf = tmp_path / "autonomy.conf"
+    conf.write_text(base.replace("config autonomy 'main'\n",
+                                 "config autonomy 'main'\n" + extra_main, 1))
+    return conf
+
+
+@pytest.fixture(scope="module")
+def labnet():
+    lab("down", check=False)
+    lab("up", timeout=120)
+    yield
+    lab("stop", check=False)
+    lab("down", check=False)
+
+
+@pytest.fixture
+def daemon(labnet, request):
+    """Starts autonomyd in the lab (optionally with extra main options from the
+    test's `conf` marker) and waits for the first decision: starlink, the
+    highest weight, healthy."""
+    for m in MEMBERS:
+        lab("fault", m, "clear")
+    lab("stop", check=False)
+    subprocess.run(["rm", "-rf", "/run/autonomy-lab/state"], check=False)
+    marker = request.node.get_closest_marker("conf")
+    conf = write_conf(request.getfixturevalue("tmp_path"), marker.args[0] if marker else "")
+    lab("start", "-c", str(conf))
+    assert wait_for(lambda: status().get("state") == "normal", 30), lab("logs").stdout[-3000:]
+    assert status()["active"] == "starlink"
+    assert wait_for(lambda: path() == "starlink", 5)
+    yield
+    print(lab("logs", check=False).stdout[-6000:])    # shown when the test failed
+    r = lab("stop", check=False)
+    for m in MEMBERS:
+        lab("fault", m, "clear", check=False)
+    assert r.returncode == 0, r.stdout + r.stderr + lab("logs").stdout[-3000:]
+
+
+def test_blackhole_switches(daemon):
+    t0 = time.monotonic()
+    lab("fault", "starlink", "blackhole")
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    took = time.monotonic() - t0
+    assert wait_for(lambda: path() == "fiber", 5)
+    sw = switches()[0]
+    assert sw["reason"] == "hard:no-reply" and sw["from"] == "starlink" and sw["to"] == "fiber"
+    assert took < 6, took
+    m = {x["name"]: x for x in json.loads(ctl("--json", "members").stdout)}
+    assert m["starlink"]["status"] == "down" and m["starlink"]["down_cause"] == "no-reply"
+
+
+def test_carrier_down_switches(daemon):
+    lab("fault", "starlink", "down")
+    assert wait_for(lambda: status().get("active") == "fiber", 2)
+    assert wait_for(lambda: path() == "fiber", 5)
+    assert switches()[0]["reason"] == "hard:carrier"
+
+
+@pytest.mark.conf("\toption restore_min_duration_s '8'\n\toption min_uptime_s '2'\n")
+def test_restore_fails_back_after_window(daemon):
+    lab("fault", "starlink", "blackhole")
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    t0 = time.monotonic()
+    lab("fault", "starlink", "clear")
+    assert wait_for(lambda: status().get("active") == "starlink", 30)
+    took = time.monotonic() - t0
+    assert took >= 8, took          # not before the restore window
+    assert wait_for(lambda: path() == "starlink", 5)
+    assert switches()[-1]["reason"] == "failback"
+
+
+def test_loss_switches_after_soft_window(daemon):
+    lab("fault", "starlink", "loss", "30")
+    t0 = time.monotonic()
+    assert wait_for(lambda: status().get("active") == "fiber", 60, step=0.5)
+    took = time.monotonic() - t0
+    assert took >= 10, took         # fail_min_duration_s
+    assert switches()[0]["reason"] == "soft:score"
+    assert wait_for(lambda: path() == "fiber", 5)
+
+
+def test_handover_blips_cause_no_switch(daemon):
+    """Starlink-like: 1.5 s of total loss every 15 s for 2 minutes."""
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        lab("fault", "starlink", "blackhole")
+        time.sleep(1.5)
+        lab("fault", "starlink", "clear")
+        time.sleep(13.5)
+    assert switches() == []
+    assert status()["active"] == "starlink"
+    assert path() == "starlink"
+
+
+@pytest.mark.conf("\toption restore_min_duration_s '5'\n\toption min_uptime_s '2'\n"
+                  "\toption cooldown_s '0'\n")
+def test_flapping_link_is_dampened(daemon):
+    """Down/up every 20 s for 2 minutes: at most the first flaps move traffic."""
+    for _ in range(6):
+        lab("fault", "starlink", "down")
+        time.sleep(10)
+        lab("fault", "starlink", "up")
+        time.sleep(10)
+    sw = switches()
+    away = [s for s in sw if s["from"] == "starlink"]
+    back = [s for s in sw if s["to"] == "starlink"]
+    assert len(back) <= 2, sw      # suppressed after the third flap
+    assert len(away) <= 3, sw
+    m = {x["name"]: x for x in json.loads(ctl("--json", "members").stdout)}
+    assert m["starlink"]["dampening"]["suppressed"] is True
+    assert status()["active"] == "fiber"
+
+
+def test_all_down_no_thrash_first_back_wins(daemon):
+    for m in MEMBERS:
+        lab("fault", m, "blackhole")
+    assert wait_for(lambda: status().get("state") == "all-down", 15)
+    n = len(switches())
+    time.sleep(8)
+    assert len(switches()) == n     # no thrashing while everything is down
+    lab("fault", "cellular", "clear")
+    assert wait_for(lambda: status().get("active") == "cellular", 10)
+    assert wait_for(lambda: path() == "cellular", 5)
+
+
+def test_manual_failover_holds_until_restore(daemon):
+    r = ctl("failover", "cellular")
+    assert r.returncode == 0, r.stderr
+    assert wait_for(lambda: status().get("active") == "cellular", 3)
+    assert status()["state"] == "manual"
+    assert wait_for(lambda: path() == "cellular", 5)
+    time.sleep(5)
+    assert status()["active"] == "cellular"
+    r = ctl("restore")
+    assert r.returncode == 0
+    assert status()["state"] != "manual"
+    assert ctl("failover", "nosuch").returncode == 1
+
+
+def test_bad_config_on_sighup_keeps_engine(daemon):
+    pid = int(open("/run/autonomy-lab/autonomyd.pid").read())
+    conf = json.loads(ctl("--json", "config", "get").stdout)["path"]
+    with open(conf, "w") as f:
+        f.write("config member 'x\n")
+    os.kill(pid, signal.SIGHUP)
+    assert wait_for(lambda: (status().get("config") or {}).get("error"), 5)
+    assert status()["active"] == "starlink"
+    lab("fault", "starlink", "blackhole")
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    assert wait_for(lambda: path() == "fiber", 5)
+
+
+def test_restart_mid_failover_does_not_flap_back(daemon):
+    lab("fault", "starlink", "blackhole")
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    lab("fault", "starlink", "clear")
+    conf = json.loads(ctl("--json", "config", "get").stdout)["path"]
+    lab("stop")
+    lab("start", "-c", conf)
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    time.sleep(8)   # within the restore window nothing moves back
+    assert status()["active"] == "fiber"
+    assert path() == "fiber"
+    assert [s for s in switches() if s["to"] == "starlink"] == []
+
+
+def test_discovery_without_members(labnet, tmp_path):
+    """No member sections: every device with a default route becomes a member."""
+    lab("stop", check=False)
+    conf = tmp_path / "autonomy.conf"
+    conf.write_text("config autonomy 'main'\n\toption log_level 'info'\n")
+    lab("start", "-c", str(conf))
+    try:
+        assert wait_for(lambda: status().get("active") is not None, 15)
+        names = sorted(m["name"] for m in status()["members"])
+        assert names == ["eth1", "eth2", "wwan0"]
+        classes = {m["name"]: m["class"] for m in status()["members"]}
+        assert classes["wwan0"] == "cellular" and classes["eth1"] == "wired"
+        active = status()["active"]
+        owner = {"eth1": "starlink", "wwan0": "cellular", "eth2": "fiber"}[active]
+        assert path() == owner
+        lab("fault", owner, "down")
+        assert wait_for(lambda: status().get("active") not in (None, active), 5)
+        assert wait_for(lambda: path() not in ("none", owner), 5)
+    finally:
+        print(lab("logs", check=False).stdout[-4000:])
+        lab("stop", check=False)
+        for m in MEMBERS:
+            lab("fault", m, "clear", check=False)
