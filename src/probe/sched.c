@@ -76,6 +76,14 @@ static void arm_timeout(struct sched *s, int64_t now)
 		if (!next || at < next)
 			next = at;
 	}
+	/* the no-reply verdict is due hard_fail_ms after the first unanswered
+	 * probe, not at the next loss that happens to be counted */
+	if (s->first_unanswered && !s->decided_down) {
+		int64_t at = s->first_unanswered + s->params->hard_fail_ms;
+
+		if (!next || at < next)
+			next = at;
+	}
 	if (next)
 		arm(s->loop, &s->timeout_timer, next - now);
 	else
@@ -123,12 +131,18 @@ static void send_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct sched *s = container_of(w, struct sched, send_timer);
 	int64_t now = mono_ms();
-	bool regular = now >= s->next_regular - 5;
+	/* libev times timers from its cached loop time, so one may fire a few ms
+	 * before mono_ms() says it is due: close enough is on time */
+	bool regular = now >= s->next_regular - 20;
 
 	(void)loop;
 	(void)revents;
 	if (s->role == SCHED_OFF || !s->open || !s->cfg->targets.n)
 		return;
+	if (!regular && !bursting(s)) {
+		arm_send(s, now);	/* early, and nothing overdue: not yet */
+		return;
+	}
 	if (regular)
 		s->next_regular = now + regular_gap(s);
 	send_one(s, now, regular);
@@ -182,6 +196,11 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			changed = true;
 		}
 	}
+	if (!s->decided_down && sched_no_reply(s, now)) {
+		s->decided_down = true;
+		s->burst = false;
+		changed = true;
+	}
 	if (burst_now)
 		log_debug("probe %s: reply overdue, probing at burst rate", s->cfg->name);
 	arm_send(s, now);
@@ -213,21 +232,21 @@ static void reply_cb(void *ctx, int target, uint16_t seq, double rtt_ms, size_t 
 	s->rtt_avg = s->rtt_avg > 0 ? 0.8 * s->rtt_avg + 0.2 * rtt_ms : rtt_ms;
 	s->last_reply = now;
 	sl->sent = 0;
-	if (s->first_unanswered) {
-		s->answered |= 1u << target;
-		if (popcount32(s->answered) >= s->cfg->reliability) {
-			/* Back from an outage: judge it on what it does from now on;
-			 * probes still in flight were sent into the outage. */
-			if (s->decided_down) {
-				memset(s->win, 0, sizeof(s->win));
-				memset(s->slot, 0, sizeof(s->slot));
-			}
-			s->first_unanswered = 0;
-			s->lost_since = 0;
-			s->answered = 0;
-			s->decided_down = false;
-			s->burst = false;
+	/* A quorum of targets answering settles everything: an unanswered spell,
+	 * a burst (also one asked for by a recheck or a link coming up). */
+	s->answered |= 1u << target;
+	if (popcount32(s->answered) >= s->cfg->reliability) {
+		/* Back from an outage: judge it on what it does from now on;
+		 * probes still in flight were sent into the outage. */
+		if (s->decided_down) {
+			memset(s->win, 0, sizeof(s->win));
+			memset(s->slot, 0, sizeof(s->slot));
 		}
+		s->first_unanswered = 0;
+		s->lost_since = 0;
+		s->answered = 0;
+		s->decided_down = false;
+		s->burst = false;
 	}
 	if (sl->regular)
 		score_target_add(&s->win[target], rtt_ms);
