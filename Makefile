@@ -8,6 +8,7 @@
 #
 # Respects CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows full commands;
 # WERROR=1 (set automatically when CI is set) turns warnings into errors.
+# WITH_STARLINK=0 leaves out the Starlink collector (no libnghttp2/libprotobuf-c).
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -27,7 +28,12 @@ ifeq ($(WERROR),1)
 WARN       += -Werror
 endif
 
+WITH_STARLINK ?= 1
+
 PKGS       := json-c libmnl
+ifeq ($(WITH_STARLINK),1)
+PKGS       += libnghttp2 libprotobuf-c
+endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # Debian's libev ships no .pc file.
@@ -37,6 +43,9 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 GIT_REV    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 ALL_CPPFLAGS := -Isrc -Itools -D_GNU_SOURCE -DAUTONOMY_VERSION='"$(VERSION)"' \
                 -DAUTONOMY_GIT='"$(GIT_REV)"' $(CPPFLAGS)
+# protoc-c output (build/gen/collect/starlink.pb-c.[ch]) is included as "collect/…".
+GEN        := $(BUILD)/gen
+ALL_CPPFLAGS += -I$(GEN) -DWITH_STARLINK=$(WITH_STARLINK)
 ALL_CFLAGS := -std=gnu11 $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(SAN_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_CFLAGS)
 LIBS       := $(PKG_LIBS) $(EV_LIBS) -lm
@@ -50,6 +59,12 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 LIB_SRCS   := $(filter-out src/autonomyd.c,$(wildcard src/*.c src/*/*.c))
+SL_GEN     := $(GEN)/collect/starlink.pb-c.c $(GEN)/collect/starlink.pb-c.h
+ifeq ($(WITH_STARLINK),1)
+LIB_SRCS   += $(GEN)/collect/starlink.pb-c.c
+else
+LIB_SRCS   := $(filter-out src/collect/starlink.c src/collect/grpc.c,$(LIB_SRCS))
+endif
 CTL_SRCS   := $(filter-out tools/autonomyctl.c,$(wildcard tools/*.c))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -66,6 +81,21 @@ all: $(BUILD)/autonomyd $(BUILD)/autonomyctl
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Objects remember WITH_STARLINK: a different value rebuilds them all. The
+# generated header exists before anything that may include it is compiled.
+FEATURES   := $(GEN)/features
+$(shell mkdir -p $(GEN) && { echo 'WITH_STARLINK=$(WITH_STARLINK)' | cmp -s - $(FEATURES) || \
+	echo 'WITH_STARLINK=$(WITH_STARLINK)' >$(FEATURES); })
+$(LIB_OBJS) $(CTL_OBJS) $(call obj,$(UNIT_SRCS) src/autonomyd.c tools/autonomyctl.c): $(FEATURES)
+ifeq ($(WITH_STARLINK),1)
+$(LIB_OBJS) $(CTL_OBJS) $(call obj,$(UNIT_SRCS) src/autonomyd.c tools/autonomyctl.c): | $(SL_GEN)
+endif
+
+# A pattern rule, so one protoc-c run makes both files.
+$(GEN)/collect/%.pb-c.c $(GEN)/collect/%.pb-c.h: src/collect/%.proto
+	@mkdir -p $(dir $@)
+	$(call say,PROTOC,$<)protoc-c --c_out=$(GEN)/collect -Isrc/collect $<
 
 $(BUILD)/libautonomy.a: $(LIB_OBJS)
 	$(call say,AR,$@)rm -f $@ && $(AR) rcs $@ $^

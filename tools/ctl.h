@@ -48,6 +48,7 @@ enum ctl_cmd {
 	CTL_CMD_CONFIG_SET,
 	CTL_CMD_CONFIG_UNSET,
 	CTL_CMD_INFO,
+	CTL_CMD_STARLINK,
 	CTL_CMD_RPCD_LIST,
 	CTL_CMD_RPCD_CALL,
 	CTL_CMD_HELP,
@@ -86,6 +87,7 @@ void ctl_print_status(FILE *out, struct json_object *reply);
 void ctl_print_members(FILE *out, struct json_object *reply);
 void ctl_print_events(FILE *out, struct json_object *reply);
 void ctl_print_info(FILE *out, struct json_object *reply);
+void ctl_print_starlink(FILE *out, struct json_object *reply);
 /* "message", else "changed: a.b, c.d", else "ok". */
 void ctl_print_result(FILE *out, struct json_object *reply);
 /* uci-show style lines of a config.get reply, limited to filter ("SECTION" or

@@ -529,6 +529,70 @@ void ctl_print_info(FILE *out, struct json_object *reply)
 	free(features);
 }
 
+/* ---- starlink ------------------------------------------------------------- */
+
+static void ctl_dish_kv(struct ctl_kv *kv, struct json_object *sl)
+{
+	struct json_object *outage = ctl_get(sl, "outage"), *hist = ctl_get(sl, "history");
+	char a[64], b[64], c[64], d[64];
+	char *alerts = ctl_join(ctl_get(sl, "alerts"), ", ");
+
+	ctl_kv_add(kv, "dish", "%s (%s)", ctl_str_or_none(sl, "address"),
+		   json_object_get_boolean(ctl_get(sl, "reachable")) ? "reachable" : "unreachable");
+	if (ctl_str(sl, "error"))
+		ctl_kv_add(kv, "error", "%s", ctl_str(sl, "error"));
+	if (!json_object_get_boolean(ctl_get(sl, "reachable"))) {
+		free(alerts);
+		return;
+	}
+	ctl_kv_add(kv, "device", "%s, hardware %s, software %s", ctl_str_or_none(sl, "id"),
+		   ctl_str_or_none(sl, "hardware"), ctl_str_or_none(sl, "software"));
+	ctl_kv_add(kv, "uptime", "%s", ctl_fmt_uptime(a, sizeof(a), ctl_get(sl, "uptime_s")));
+	if (outage)
+		ctl_kv_add(kv, "outage", "%s for %s s", ctl_str_or_none(outage, "cause"),
+			   ctl_fmt_dec(a, sizeof(a), ctl_get(outage, "duration_s")));
+	else
+		ctl_kv_add(kv, "outage", "none");
+	ctl_kv_add(kv, "PoP", "latency %s ms, drop %s %%",
+		   ctl_fmt_dec(a, sizeof(a), ctl_get(sl, "pop_latency_ms")),
+		   ctl_fmt_dec(b, sizeof(b), ctl_get(sl, "pop_drop_pct")));
+	ctl_kv_add(kv, "obstruction", "%s %%%s", ctl_fmt_dec(a, sizeof(a), ctl_get(sl, "obstruction_pct")),
+		   json_object_get_boolean(ctl_get(sl, "currently_obstructed")) ? ", obstructed now" : "");
+	ctl_kv_add(kv, "alerts", "%s", alerts);
+	ctl_kv_add(kv, "score penalty", "%s", ctl_fmt_dec(a, sizeof(a), ctl_get(sl, "penalty")));
+	if (hist)
+		ctl_kv_add(kv, "history", "%s samples, drop %s %%, latency %s ms, %s outage(s)%s",
+			   ctl_fmt_int(a, sizeof(a), ctl_get(hist, "samples")),
+			   ctl_fmt_dec(b, sizeof(b), ctl_get(hist, "drop_pct")),
+			   ctl_fmt_dec(c, sizeof(c), ctl_get(hist, "latency_ms")),
+			   ctl_fmt_int(d, sizeof(d), ctl_get(hist, "outages")),
+			   json_object_get_boolean(ctl_get(hist, "rebooted")) ? ", rebooted" : "");
+	free(alerts);
+}
+
+/* The dish of every Starlink member, from a `members` reply. */
+void ctl_print_starlink(FILE *out, struct json_object *reply)
+{
+	size_t n = json_object_is_type(reply, json_type_array) ? json_object_array_length(reply) : 0;
+	int shown = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(reply, i), *sl = ctl_get(m, "starlink");
+		struct ctl_kv kv = { 0 };
+
+		if (!json_object_is_type(sl, json_type_object))
+			continue;
+		ctl_kv_add(&kv, "member", "%s (%s, %s)", ctl_str_or_none(m, "name"),
+			   ctl_str_or_none(m, "device"), ctl_str_or_none(m, "status"));
+		ctl_dish_kv(&kv, sl);
+		if (shown++)
+			fputc('\n', out);
+		ctl_kv_print(out, &kv);
+	}
+	if (!shown)
+		fprintf(out, "no member of class starlink\n");
+}
+
 /* ---- config get --------------------------------------------------------- */
 
 /* One uci value: single quotes, an embedded ' as '\'' (as uci show does);
@@ -698,6 +762,9 @@ int ctl_print(FILE *out, const struct ctl_call *call, struct json_object *reply,
 	case CTL_CMD_EVENTS:
 		ctl_print_events(out, reply);
 		break;
+	case CTL_CMD_STARLINK:
+		ctl_print_starlink(out, reply);
+		break;
 	case CTL_CMD_INFO:
 		ctl_print_info(out, reply);
 		break;
@@ -737,6 +804,7 @@ void ctl_usage(FILE *out)
 	      "  config set K=V [K=V...]   set options (K is SECTION.OPTION), write, reload\n"
 	      "  config unset K [K...]     remove options so their defaults apply\n"
 	      "  info                      version, build, features, resource use\n"
+	      "  starlink                  the Starlink dish of each starlink member\n"
 	      "  rpcd list                 rpcd exec plugin: the method signatures\n"
 	      "  rpcd call METHOD          rpcd exec plugin: call with ubus arguments on stdin\n"
 	      "  help                      this text\n"
@@ -905,6 +973,7 @@ static const struct ctl_verb ctl_verbs[] = {
 	{ "config", "unset", CTL_CMD_CONFIG_UNSET, 1, CTL_MANY, "config unset K [K...]",
 	  "config.set", ctl_build_config_set },
 	{ "info", NULL, CTL_CMD_INFO, 0, 0, "info", "info", ctl_build_plain },
+	{ "starlink", NULL, CTL_CMD_STARLINK, 0, 0, "starlink", "members", ctl_build_plain },
 	{ "rpcd", "list", CTL_CMD_RPCD_LIST, 0, 0, "rpcd list", NULL, ctl_build_local },
 	{ "rpcd", "call", CTL_CMD_RPCD_CALL, 1, 1, "rpcd call METHOD", NULL, ctl_build_local },
 	/* How rpcd itself runs us as /usr/libexec/rpcd/autonomy. */

@@ -73,6 +73,10 @@ const struct cfg_opt cfg_schema[] = {
 		 "Above this penalty a member is not chosen unless nothing else is up."),
 	MAIN_INT(dampening_reuse, "750", 1, 1000000,
 		 "A suppressed member is usable again when its penalty decays below this."),
+	MAIN_INT(dish_poll_ms, "1000", 200, 60000, "How often a Starlink member's dish is asked for its status."),
+	MAIN_INT(dish_timeout_ms, "1500", 100, 10000, "Deadline of every call to the dish."),
+	MAIN_INT(dish_outage_grace_ms, "1000", 0, 60000,
+		 "A dish outage lasting longer than this is a hard failure (hard:dish-outage:CAUSE)."),
 	{ "member", "enabled", CFG_T_BOOL, MEMB(enabled), "1", 0, 0, NULL, 0,
 	  "0 keeps the member in the config but out of every decision." },
 	{ "member", "device", CFG_T_IFNAME, MEMB(device), NULL, 0, 0, NULL, CFG_F_REQUIRED,
@@ -91,6 +95,8 @@ const struct cfg_opt cfg_schema[] = {
 	  NULL, 0, "How many targets must answer for the member to count as reachable." },
 	{ "member", "mark", CFG_T_INT, MEMB(mark), "0", 0, 0x7fffffff, NULL, 0,
 	  "SO_MARK for this member's probes (e.g. 0x3f00 to bypass mwan3), 0 = none." },
+	{ "member", "dish", CFG_T_STRING, MEMB(dish), "", 0, 0, NULL, 0,
+	  "gRPC address of the Starlink dish (host:port) for a starlink member; empty = 192.168.100.1:9200." },
 	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 

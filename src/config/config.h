@@ -76,6 +76,10 @@ struct cfg_main {
 	int dampening_half_life_s;
 	int dampening_suppress;
 	int dampening_reuse;
+	/* Starlink dish */
+	int dish_poll_ms;
+	int dish_timeout_ms;
+	int dish_outage_grace_ms;
 };
 
 struct cfg_addrs {
@@ -93,6 +97,7 @@ struct cfg_member {
 	int probe;			/* enum probe_type */
 	int reliability;
 	int mark;			/* SO_MARK for probes, 0 = none */
+	char dish[64];			/* the dish's gRPC address; "" = the default for class starlink */
 	struct cfg_addrs targets;
 };
 

@@ -25,6 +25,7 @@ static struct {
 	struct sched_params sp;
 	struct dec_params dp;
 	struct score_params scp;
+	struct dish_params dishp;
 	int degraded_score;
 	struct dec_state st;
 	int64_t started;		/* mono ms */
@@ -76,6 +77,11 @@ static void params_from_cfg(const struct cfg_main *c)
 		.jit_ok = c->jitter_ok_ms, .jit_bad = c->jitter_bad_ms,
 	};
 	E.degraded_score = c->degraded_score;
+	E.dishp = (struct dish_params){
+		.poll_ms = c->dish_poll_ms,
+		.timeout_ms = c->dish_timeout_ms,
+		.outage_grace_ms = c->dish_outage_grace_ms,
+	};
 }
 
 /* ---- links ---------------------------------------------------------------- */
@@ -151,7 +157,7 @@ static void set_status(struct member *m, enum mem_status st)
 	if (st == MEM_DOWN)
 		evlog_add("member", "down", m->cfg.name, NULL, "%s is down (%s)", m->cfg.name,
 			  m->dec.cause);
-	else if (m->status == MEM_DOWN || m->status == MEM_UNKNOWN)
+	else if (st != MEM_UNKNOWN && (m->status == MEM_DOWN || m->status == MEM_UNKNOWN))
 		evlog_add("member", "up", m->cfg.name, NULL, "%s is up", m->cfg.name);
 	else
 		log_info("member %s: %s -> %s", m->cfg.name, mem_status_name(m->status),
@@ -163,10 +169,14 @@ static void set_status(struct member *m, enum mem_status st)
 static void update_scores(struct member *m)
 {
 	struct score_stats recent, all;
+	double instant;
 
 	sched_stats(&m->sched, true, &recent);
 	sched_stats(&m->sched, false, &all);
-	score_update(&m->score, score_instant(&E.scp, &recent));
+	instant = score_instant(&E.scp, &recent);
+	if (!isnan(instant))
+		instant = fmax(0, instant - dish_penalty(&m->dish, mono_ms()));
+	score_update(&m->score, instant);
 	m->latency_ms = all.latency_ms;
 	m->loss_pct = all.loss_pct;
 	m->jitter_ms = all.jitter_ms;
@@ -176,7 +186,9 @@ static void update_scores(struct member *m)
 /* Works out down/known/status from the link and the probes; no decision. */
 static void member_eval(struct member *m, int64_t now)
 {
-	bool down = !m->link_ok || m->sched.decided_down;
+	char cause[32];
+	bool dish_out = dish_outage(&m->dish, now, cause, sizeof(cause));
+	bool down = !m->link_ok || m->sched.decided_down || dish_out;
 	bool replied = m->sched.received > m->seen_received;
 
 	m->seen_received = m->sched.received;
@@ -185,7 +197,15 @@ static void member_eval(struct member *m, int64_t now)
 	if (down && !m->dec.down) {
 		m->dec.down = true;
 		m->dec.known = true;
-		m->dec.cause = m->link_ok ? "no-reply" : m->link_cause;
+		if (!m->link_ok) {
+			m->dec.cause = m->link_cause;
+		} else if (dish_out) {
+			/* the dish knows before the probes do: say what it said */
+			snprintf(m->dish_cause, sizeof(m->dish_cause), "dish-outage:%s", cause);
+			m->dec.cause = m->dish_cause;
+		} else {
+			m->dec.cause = "no-reply";
+		}
 		m->dec.down_since = m->link_ok && m->sched.first_unanswered ? m->sched.first_unanswered : now;
 		dec_member_went_down(&m->dec, &E.dp, now);
 	} else if (!down && m->dec.down) {
@@ -471,6 +491,24 @@ static void decide_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- members coming and going ------------------------------------------------------- */
 
+static void on_dish(struct dish *d)
+{
+	struct member *m = container_of(d, struct member, dish);
+
+	member_eval(m, mono_ms());
+	decide();
+}
+
+static void dish_begin(struct member *m)
+{
+	if (m->class != MEM_CLASS_STARLINK || !m->cfg.enabled)
+		return;
+	if (dish_start(&m->dish, E.loop, m->cfg.dish[0] ? m->cfg.dish : SL_DEFAULT_ADDRESS,
+		       m->cfg.device, &E.dishp, on_dish) < 0)
+		log_warn("member %s: cannot watch the Starlink dish at %s", m->cfg.name,
+			 m->cfg.dish[0] ? m->cfg.dish : SL_DEFAULT_ADDRESS);
+}
+
 static void member_start(struct member *m)
 {
 	sched_init(&m->sched, E.loop, &m->cfg, &E.sp, on_probe);
@@ -481,10 +519,13 @@ static void member_start(struct member *m)
 	m->bound = false;
 	link_changed(m);
 	sched_set_role(&m->sched, role_of(m));
+	dish_begin(m);
 }
 
 static void member_restart(struct member *m)
 {
+	dish_stop(&m->dish);
+	dish_begin(m);
 	sched_close(&m->sched);
 	sched_reset(&m->sched);
 	memset(m->sched.win, 0, sizeof(m->sched.win));
@@ -504,6 +545,7 @@ static void member_removed(struct member *m)
 		E.st.active = NULL;
 	if (E.st.manual == &m->dec)
 		E.st.manual = NULL;
+	dish_stop(&m->dish);
 	sched_close(&m->sched);
 	m->running = false;
 }
@@ -659,6 +701,8 @@ void eng_member_json(const struct member *m, struct json_object *o)
 	json_object_object_add(damp, "penalty", json_object_new_int((int)m->dec.penalty));
 	json_object_object_add(damp, "suppressed", json_object_new_boolean(m->dec.suppressed));
 	json_object_object_add(o, "dampening", damp);
+	if (m->dish.running)
+		json_object_object_add(o, "starlink", dish_json(&m->dish, mono_ms()));
 }
 
 static struct member *find_usable(const char *name, struct json_object **err)

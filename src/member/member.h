@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "collect/dish.h"
 #include "config/config.h"
 #include "decide/decide.h"
 #include "decide/score.h"
@@ -46,6 +47,8 @@ struct member {
 	double latency_ms, loss_pct, jitter_ms;	/* NAN while unknown */
 	struct sched sched;
 	struct dec_member dec;
+	struct dish dish;		/* class starlink only */
+	char dish_cause[48];		/* "dish-outage:NO_SATS" while down for it */
 };
 
 void mem_init(void);

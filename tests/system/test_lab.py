@@ -83,6 +83,7 @@ def daemon(labnet, request):
     highest weight, healthy."""
     for m in MEMBERS:
         lab("fault", m, "clear")
+    lab("dish", "clear", "normal")
     lab("stop", check=False)
     subprocess.run(["rm", "-rf", "/run/autonomy-lab/state"], check=False)
     marker = request.node.get_closest_marker("conf")
@@ -250,3 +251,57 @@ def test_discovery_without_members(labnet, tmp_path):
         lab("stop", check=False)
         for m in MEMBERS:
             lab("fault", m, "clear", check=False)
+
+
+def member(name):
+    return {m["name"]: m for m in json.loads(ctl("--json", "members").stdout)}[name]
+
+
+def test_dish_fields_visible(daemon):
+    assert wait_for(lambda: (member("starlink").get("starlink") or {}).get("reachable"), 10)
+    sl = member("starlink")["starlink"]
+    assert sl["outage"] is None and sl["id"].startswith("ut")
+    assert 10 <= sl["pop_latency_ms"] <= 100
+    assert "starlink" not in member("fiber")
+
+
+def test_dish_outage_switches_before_probes_notice(daemon):
+    """The dish reports an outage while the probes still get through: the
+    dish knows first, and the cause is in the reason."""
+    lab("dish", "outage", "NO_SATS")
+    try:
+        assert wait_for(lambda: status().get("active") == "fiber", 5)
+        sw = switches()[0]
+        assert sw["reason"] == "hard:dish-outage:NO_SATS", sw
+        assert member("starlink")["down_cause"] == "dish-outage:NO_SATS"
+        assert wait_for(lambda: path() == "fiber", 5)
+    finally:
+        lab("dish", "clear")
+    assert wait_for(lambda: member("starlink")["status"] == "up", 10)
+
+
+def test_dish_garbage_or_hang_keeps_deciding_on_probes(daemon):
+    for mode in ("garbage", "hang"):
+        lab("dish", mode)
+        assert wait_for(lambda: not member("starlink")["starlink"]["reachable"], 10), mode
+        assert member("starlink")["starlink"]["error"]
+        time.sleep(3)
+        assert status()["active"] == "starlink" and switches() == []
+        lab("dish", "normal")
+        assert wait_for(lambda: member("starlink")["starlink"]["reachable"], 10)
+    # probes still decide without the dish
+    lab("dish", "hang")
+    lab("fault", "starlink", "blackhole")
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    assert switches()[0]["reason"] == "hard:no-reply"
+    lab("dish", "normal")
+
+
+def test_dish_obstruction_lowers_the_score(daemon):
+    lab("dish", "obstructed", "0.05", "alert", "thermal_throttle")
+    try:
+        assert wait_for(lambda: member("starlink")["starlink"]["penalty"] >= 20, 10)
+        assert "thermal_throttle" in member("starlink")["starlink"]["alerts"]
+        assert wait_for(lambda: member("starlink")["score"]["instant"] <= 80, 10)
+    finally:
+        lab("dish", "clear")

@@ -939,10 +939,43 @@ static void test_rpcd_call_bad_args(void **state)
 	assert_int_equal(d.calls, 0);
 }
 
+static void test_starlink(void **state)
+{
+	const char *reply =
+		"[{\"name\":\"fiber\",\"device\":\"eth2\",\"status\":\"up\"},"
+		"{\"name\":\"sl\",\"device\":\"eth1\",\"status\":\"down\",\"starlink\":"
+		"{\"address\":\"192.168.100.1:9200\",\"reachable\":true,\"error\":null,"
+		"\"penalty\":20.0,\"outage\":{\"cause\":\"NO_SATS\",\"duration_s\":4.2},"
+		"\"pop_latency_ms\":38.2,\"pop_drop_pct\":100.0,\"obstruction_pct\":5.0,"
+		"\"currently_obstructed\":true,\"alerts\":[\"thermal_throttle\"],\"uptime_s\":3700,"
+		"\"id\":\"ut01\",\"hardware\":\"rev4\",\"software\":\"2026.11\","
+		"\"history\":{\"samples\":900,\"drop_pct\":1.5,\"latency_ms\":37.9,"
+		"\"outages\":2,\"rebooted\":true}}},"
+		"{\"name\":\"sl2\",\"device\":\"eth3\",\"status\":\"up\",\"starlink\":"
+		"{\"address\":\"192.168.1.1:9000\",\"reachable\":false,\"error\":\"timeout\"}}]";
+	char *out = capture(ctl_print_starlink, reply);
+
+	(void)state;
+	assert_non_null(strstr(out, "member:"));
+	assert_non_null(strstr(out, "sl (eth1, down)"));
+	assert_non_null(strstr(out, "NO_SATS for 4.2 s"));
+	assert_non_null(strstr(out, "latency 38.2 ms, drop 100.0 %"));
+	assert_non_null(strstr(out, "5.0 %, obstructed now"));
+	assert_non_null(strstr(out, "thermal_throttle"));
+	assert_non_null(strstr(out, "900 samples, drop 1.5 %, latency 37.9 ms, 2 outage(s), rebooted"));
+	assert_non_null(strstr(out, "192.168.1.1:9000 (unreachable)"));
+	assert_non_null(strstr(out, "timeout"));
+	assert_null(strstr(out, "fiber"));
+	free(out);
+	expect_output(ctl_print_starlink, "[]", "no member of class starlink\n");
+	expect_output(ctl_print_starlink, "{}", "no member of class starlink\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_starlink),
 		cmocka_unit_test(test_status_config_error),
 		cmocka_unit_test(test_status_wrong_shapes),
 		cmocka_unit_test(test_members),

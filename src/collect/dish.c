@@ -1,0 +1,204 @@
+#include "collect/dish.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+/* Alerts that mean the dish serves worse than its numbers show yet. */
+#define DISH_BAD_ALERTS	((1u << 1) | (1u << 2) | (1u << 3) | (1u << 5) | (1u << 6) | \
+			 (1u << 10) | (1u << 16) | (1u << 17) | (1u << 20))
+
+static void poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dish *d = container_of(w, struct dish, poll);
+	int64_t now = mono_ms();
+
+	(void)loop;
+	(void)revents;
+	sl_request(&d->sl, SL_STATUS);	/* -EBUSY: the previous one is still running */
+	if (!d->history_at || now - d->history_at >= DISH_HISTORY_EVERY_MS) {
+		d->history_at = now;
+		sl_request(&d->sl, SL_HISTORY);
+	}
+}
+
+static void answer_cb(struct sl_client *c, enum sl_call what, const void *result, const char *err,
+		      void *ctx)
+{
+	struct dish *d = ctx;
+	bool was = d->status_at != 0;
+
+	(void)c;
+	if (what != SL_STATUS)
+		return;
+	if (result && !err) {
+		d->status_at = mono_ms();
+		d->err[0] = '\0';
+	} else {
+		d->status_at = 0;	/* unreachable, hanging or garbage: nothing is known */
+		strlcpy_ok(d->err, err ? err : "no answer", sizeof(d->err));
+	}
+	if (d->on_change && (was || d->status_at))
+		d->on_change(d);
+}
+
+int dish_start(struct dish *d, struct ev_loop *loop, const char *address, const char *device,
+	       const struct dish_params *p, void (*on_change)(struct dish *d))
+{
+	struct sl_cfg cfg = { .address = address, .device = device,
+			      .timeout_ms = (unsigned)p->timeout_ms };
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->loop = loop;
+	d->p = p;
+	d->on_change = on_change;
+	strlcpy_ok(d->address, address, sizeof(d->address));
+	rc = sl_init(&d->sl, loop, &cfg, answer_cb, d);
+	if (rc < 0)
+		return rc;
+	ev_timer_init(&d->poll, poll_cb, 0., (double)p->poll_ms / 1000.0);
+	ev_timer_start(loop, &d->poll);
+	d->running = true;
+	return 0;
+}
+
+void dish_stop(struct dish *d)
+{
+	if (!d->running)
+		return;
+	ev_timer_stop(d->loop, &d->poll);
+	sl_fini(&d->sl);
+	d->running = false;
+	d->status_at = 0;
+}
+
+bool dish_fresh(const struct dish *d, int64_t now)
+{
+	return d->running && d->status_at && now - d->status_at <= 3 * d->p->poll_ms + d->p->timeout_ms;
+}
+
+bool dish_outage(const struct dish *d, int64_t now, char *buf, size_t len)
+{
+	const struct sl_status *s = &d->sl.status;
+	int64_t ms;
+
+	if (!dish_fresh(d, now) || !s->outage)
+		return false;
+	/* how long it lasted when the dish answered, plus the time since */
+	ms = (int64_t)(s->outage_duration_ns / 1000000) + (now - d->status_at);
+	if (ms < d->p->outage_grace_ms)
+		return false;
+	sl_cause_fmt(s->outage_cause, buf, len);
+	return true;
+}
+
+static int popcount32(uint32_t v)
+{
+	int n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+double dish_penalty(const struct dish *d, int64_t now)
+{
+	const struct sl_status *s = &d->sl.status;
+	double p = 0;
+
+	if (!dish_fresh(d, now))
+		return 0;
+	if (!isnan(s->fraction_obstructed))
+		p += 15.0 * fmin(1.0, fmax(0.0, (s->fraction_obstructed - 0.005) / 0.045));
+	if (s->currently_obstructed)
+		p += 5;
+	p += 5.0 * popcount32(s->alerts & DISH_BAD_ALERTS);
+	if (s->snr_persistently_low)
+		p += 5;
+	return p > 30 ? 30 : p;
+}
+
+static struct json_object *num(double v, double scale)
+{
+	return isnan(v) ? NULL : json_object_new_double(round(v * scale * 10) / 10);
+}
+
+static struct json_object *outage_json(const struct sl_status *s)
+{
+	struct json_object *o;
+	char cause[32];
+
+	if (!s->outage)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "cause", json_object_new_string(sl_cause_fmt(s->outage_cause, cause,
+									       sizeof(cause))));
+	json_object_object_add(o, "duration_s", json_object_new_double(
+		round((double)s->outage_duration_ns / 1e8) / 10));
+	return o;
+}
+
+static struct json_object *alerts_json(uint32_t mask)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 1; i <= SL_ALERT_MAX; i++)
+		if (mask & (1u << i) && sl_alert_name(i))
+			json_object_array_add(a, json_object_new_string(sl_alert_name(i)));
+	return a;
+}
+
+static struct json_object *history_json(const struct sl_history *h)
+{
+	struct json_object *o;
+
+	if (!h->valid)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "samples", json_object_new_int64(h->samples));
+	json_object_object_add(o, "drop_pct", num(h->drop_rate_avg, 100));
+	json_object_object_add(o, "latency_ms", num(h->latency_avg_ms, 1));
+	json_object_object_add(o, "outages", json_object_new_int64(h->outages));
+	json_object_object_add(o, "outage_s", num(h->outage_s, 1));
+	json_object_object_add(o, "rebooted", json_object_new_boolean(h->rebooted));
+	return o;
+}
+
+static void add_status(struct json_object *o, const struct sl_status *s)
+{
+	json_object_object_add(o, "outage", outage_json(s));
+	json_object_object_add(o, "pop_latency_ms", num(s->pop_ping_latency_ms, 1));
+	json_object_object_add(o, "pop_drop_pct", num(s->pop_ping_drop_rate, 100));
+	json_object_object_add(o, "obstruction_pct", num(s->fraction_obstructed, 100));
+	json_object_object_add(o, "currently_obstructed", json_object_new_boolean(s->currently_obstructed));
+	json_object_object_add(o, "alerts", alerts_json(s->alerts));
+	json_object_object_add(o, "snr_ok", json_object_new_boolean(s->snr_above_noise_floor &&
+								    !s->snr_persistently_low));
+	json_object_object_add(o, "swupdate_reboot_ready", json_object_new_boolean(s->swupdate_reboot_ready));
+	json_object_object_add(o, "uptime_s", json_object_new_int64((int64_t)s->uptime_s));
+	if (s->info.valid) {
+		json_object_object_add(o, "id", json_object_new_string(s->info.id));
+		json_object_object_add(o, "hardware", json_object_new_string(s->info.hardware_version));
+		json_object_object_add(o, "software", json_object_new_string(s->info.software_version));
+	}
+}
+
+struct json_object *dish_json(const struct dish *d, int64_t now)
+{
+	struct json_object *o = json_object_new_object();
+	bool fresh = dish_fresh(d, now);
+
+	json_object_object_add(o, "address", json_object_new_string(d->address));
+	json_object_object_add(o, "reachable", json_object_new_boolean(fresh));
+	json_object_object_add(o, "error", !fresh && d->err[0] ? json_object_new_string(d->err) : NULL);
+	json_object_object_add(o, "penalty", json_object_new_double(dish_penalty(d, now)));
+	if (fresh)
+		add_status(o, &d->sl.status);
+	json_object_object_add(o, "history", fresh ? history_json(&d->sl.history) : NULL);
+	return o;
+}
