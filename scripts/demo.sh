@@ -21,7 +21,7 @@ cleanup() {
 now() { echo $(($(date +%s) - START)); }
 say() { printf '[%4ss] %s\n' "$(now)" "$*"; }
 
-active() { $CTL --json status 2>/dev/null | sed -n 's/.*"active":"\([^"]*\)".*/\1/p'; }
+active() { $CTL --json status 2>/dev/null | sed -n 's/^ *"active": *"\([^"]*\)".*/\1/p'; }
 
 # Prints events newer than the last one shown.
 SEEN=0
@@ -78,7 +78,8 @@ fault starlink loss 30
 say "starlink loses 30% of packets: a soft degradation, decided over ~10 s"
 watch_until 40 fiber
 fault starlink clear
-watch_until 45 starlink
+say "starlink is clean again; its score recovers over its windows, then failback"
+watch_until 75 starlink
 
 say "starlink flaps: down and up every 8 s; dampening stops the ping-pong"
 i=0
