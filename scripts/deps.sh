@@ -9,8 +9,8 @@ set -eu
 
 job=${1:-build}
 build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler"
-lab_pkgs="iproute2 nftables python3 util-linux procps"
-test_pkgs="libcmocka-dev clang python3-pytest valgrind cppcheck shellcheck busybox python3-grpcio python3-protobuf python3-grpc-tools"
+lab_pkgs="iproute2 nftables python3 util-linux procps python3-grpcio python3-protobuf python3-grpc-tools"
+test_pkgs="libcmocka-dev clang python3-pytest valgrind cppcheck shellcheck busybox"
 
 case "$job" in
 build) want=$build_pkgs ;;
