@@ -84,6 +84,7 @@ static struct {
 	struct ev_loop *loop;
 	ev_io io;
 	ev_timer retry;
+	ev_timer reread;	/* routes again, a moment after an IPv4 address went */
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
@@ -426,6 +427,13 @@ static void addr_msg(const struct nlmsghdr *nlh)
 	if (nlh->nlmsg_type == RTM_DELADDR && key.family == AF_INET) {
 		nlm.dump_todo |= DUMP_BIT(DUMP_ROUTE4);
 		dump_next();
+		/* The kernel announces the address before it flushes the routes,
+		 * so a dump answered at once may still list them: look again. */
+		if (nlm.loop) {
+			ev_timer_stop(nlm.loop, &nlm.reread);
+			ev_timer_set(&nlm.reread, 0.1, 0.);
+			ev_timer_start(nlm.loop, &nlm.reread);
+		}
 	}
 }
 
@@ -927,6 +935,15 @@ static void resync_all(void)
 	dump_next();
 }
 
+static void reread_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	nlm.dump_todo |= DUMP_BIT(DUMP_ROUTE4);
+	dump_next();
+}
+
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
@@ -1064,6 +1081,7 @@ int nlmon_init(struct ev_loop *loop, nlmon_cb cb, void *ctx)
 	}
 	nlm.loop = loop;
 	ev_timer_init(&nlm.retry, retry_cb, 1.0, 0.0);
+	ev_timer_init(&nlm.reread, reread_cb, 0.1, 0.0);
 	ev_io_init(&nlm.io, io_cb, mnl_socket_get_fd(nlm.nl), EV_READ);
 	ev_io_start(loop, &nlm.io);
 	return 0;
@@ -1080,6 +1098,7 @@ void nlmon_fini(void)
 	if (nlm.loop) {
 		ev_io_stop(nlm.loop, &nlm.io);
 		ev_timer_stop(nlm.loop, &nlm.retry);
+		ev_timer_stop(nlm.loop, &nlm.reread);
 	}
 	if (nlm.nl)
 		mnl_socket_close(nlm.nl);
