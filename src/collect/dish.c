@@ -97,15 +97,6 @@ bool dish_outage(const struct dish *d, int64_t now, char *buf, size_t len)
 	return true;
 }
 
-static int popcount32(uint32_t v)
-{
-	int n = 0;
-
-	for (; v; v &= v - 1)
-		n++;
-	return n;
-}
-
 double dish_penalty(const struct dish *d, int64_t now)
 {
 	const struct sl_status *s = &d->sl.status;
@@ -117,7 +108,7 @@ double dish_penalty(const struct dish *d, int64_t now)
 		p += 15.0 * fmin(1.0, fmax(0.0, (s->fraction_obstructed - 0.005) / 0.045));
 	if (s->currently_obstructed)
 		p += 5;
-	p += 5.0 * popcount32(s->alerts & DISH_BAD_ALERTS);
+	p += 5.0 * __builtin_popcount(s->alerts & DISH_BAD_ALERTS);
 	if (s->snr_persistently_low)
 		p += 5;
 	return p > 30 ? 30 : p;

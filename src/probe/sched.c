@@ -159,17 +159,14 @@ static void mark_unanswered(struct sched *s, int64_t sent)
 	}
 }
 
-static void lost(struct sched *s, struct sched_slot *sl, int64_t now)
+/* The no-reply verdict is taken by timeout_cb, after every loss of a pass. */
+static void lost(struct sched *s, struct sched_slot *sl)
 {
 	if (sl->regular)
 		score_target_add(&s->win[sl->target], -1);
 	mark_unanswered(s, sl->sent);
 	s->lost_since++;
 	sl->sent = 0;
-	if (!s->decided_down && sched_no_reply(s, now)) {
-		s->decided_down = true;
-		s->burst = false;
-	}
 }
 
 static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -192,7 +189,7 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 				burst_now = s->burst = true;
 		}
 		if (now >= sl->sent + s->params->probe_timeout_ms) {
-			lost(s, sl, now);
+			lost(s, sl);
 			changed = true;
 		}
 	}
@@ -207,15 +204,6 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	arm_timeout(s, now);
 	if (changed && s->on_change)
 		s->on_change(s);
-}
-
-static int popcount32(uint32_t v)
-{
-	int n = 0;
-
-	for (; v; v &= v - 1)
-		n++;
-	return n;
 }
 
 static void reply_cb(void *ctx, int target, uint16_t seq, double rtt_ms, size_t bytes)
@@ -235,7 +223,7 @@ static void reply_cb(void *ctx, int target, uint16_t seq, double rtt_ms, size_t 
 	/* A quorum of targets answering settles everything: an unanswered spell,
 	 * a burst (also one asked for by a recheck or a link coming up). */
 	s->answered |= 1u << target;
-	if (popcount32(s->answered) >= s->cfg->reliability) {
+	if (__builtin_popcount(s->answered) >= s->cfg->reliability) {
 		/* Back from an outage: judge it on what it does from now on;
 		 * probes still in flight were sent into the outage. */
 		if (s->decided_down) {
