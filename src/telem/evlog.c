@@ -2,6 +2,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,28 @@
 
 static struct evlog_entry *ring;
 static uint64_t written;	/* entries written since start; next slot = written % size */
+static struct {
+	evlog_listener fn;
+	void *ctx;
+} listeners[EVLOG_LISTENERS];
+
+int evlog_listen(evlog_listener fn, void *ctx)
+{
+	for (int i = 0; i < EVLOG_LISTENERS; i++)
+		if (!listeners[i].fn) {
+			listeners[i].fn = fn;
+			listeners[i].ctx = ctx;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+void evlog_unlisten(evlog_listener fn, void *ctx)
+{
+	for (int i = 0; i < EVLOG_LISTENERS; i++)
+		if (listeners[i].fn == fn && listeners[i].ctx == ctx)
+			listeners[i].fn = NULL;
+}
 
 void evlog_init(void)
 {
@@ -42,6 +65,9 @@ void evlog_add(const char *type, const char *reason, const char *from, const cha
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
 	log_info("event %s/%s: %s", e->type, e->reason, e->msg);
+	for (int i = 0; i < EVLOG_LISTENERS; i++)
+		if (listeners[i].fn)
+			listeners[i].fn(e, listeners[i].ctx);
 }
 
 int evlog_count(void)

@@ -27,6 +27,14 @@ void evlog_fini(void);
 void evlog_add(const char *type, const char *reason, const char *from, const char *to,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* Listeners (HTTP event stream, MQTT, notifications) see every entry right
+ * after it is written, on the loop. At most EVLOG_LISTENERS; returns 0 or
+ * -ENOSPC. The entry is only valid during the call. */
+#define EVLOG_LISTENERS	8
+typedef void (*evlog_listener)(const struct evlog_entry *e, void *ctx);
+int evlog_listen(evlog_listener fn, void *ctx);
+void evlog_unlisten(evlog_listener fn, void *ctx);
+
 /* Newest first, at most limit entries. */
 struct json_object *evlog_json(int limit);
 struct json_object *evlog_entry_json(const struct evlog_entry *e);

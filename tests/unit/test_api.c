@@ -297,10 +297,42 @@ static void test_info(void **state)
 	json_object_put(o);
 }
 
+static void count_event(const struct evlog_entry *e, void *ctx)
+{
+	int *n = ctx;
+
+	if (!strcmp(e->type, "test"))
+		(*n)++;
+}
+
+static void test_event_listeners(void **state)
+{
+	int a = 0, b = 0, more = 0;
+
+	(void)state;
+	assert_int_equal(evlog_listen(count_event, &a), 0);
+	assert_int_equal(evlog_listen(count_event, &b), 0);
+	evlog_add("test", "one", NULL, NULL, "one");
+	evlog_unlisten(count_event, &a);
+	evlog_add("test", "two", NULL, NULL, "two");
+	evlog_add("other", "x", NULL, NULL, "not counted");
+	assert_int_equal(a, 1);
+	assert_int_equal(b, 2);
+	evlog_unlisten(count_event, &b);
+	/* the table is bounded: the ninth listener is refused */
+	for (int i = 0; i < EVLOG_LISTENERS; i++)
+		assert_int_equal(evlog_listen(count_event, &more), 0);
+	assert_int_equal(evlog_listen(count_event, &a), -ENOSPC);
+	evlog_unlisten(count_event, &more);
+	evlog_add("test", "three", NULL, NULL, "gone");
+	assert_int_equal(more, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_listeners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nul_and_oversize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
