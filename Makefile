@@ -30,7 +30,7 @@ endif
 
 WITH_STARLINK ?= 1
 
-PKGS       := json-c libmnl
+PKGS       := json-c libmnl libmicrohttpd libmosquitto
 ifeq ($(WITH_STARLINK),1)
 PKGS       += libnghttp2 libprotobuf-c
 endif

@@ -8,9 +8,9 @@
 set -eu
 
 job=${1:-build}
-build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler"
+build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libmosquitto-dev"
 lab_pkgs="iproute2 nftables python3 util-linux procps python3-grpcio python3-protobuf python3-grpc-tools"
-test_pkgs="libcmocka-dev clang python3-pytest valgrind cppcheck shellcheck busybox"
+test_pkgs="libcmocka-dev clang python3-pytest valgrind cppcheck shellcheck busybox curl mosquitto mosquitto-clients python3-paho-mqtt prometheus"
 
 case "$job" in
 build) want=$build_pkgs ;;
@@ -42,8 +42,8 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086 # word splitting of the package list is intended
-apt-get install -y -q $missing >/dev/null 2>&1 || {
+apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 || {
 	apt-get update -q >/dev/null
 	# shellcheck disable=SC2086
-	apt-get install -y -q $missing
+	apt-get install -y -q --no-install-recommends $missing
 }
