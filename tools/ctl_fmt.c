@@ -363,9 +363,67 @@ static void ctl_member_table(FILE *out, struct json_object *list, int ncols)
 	ctl_table_free(&t);
 }
 
+static char *ctl_join(struct json_object *arr, const char *sep);
+
+/* One line on a member's dish under the table: "starlink: dish …". Built in
+ * memory first so what the dish said cannot bring control characters. */
+static void ctl_dish_line(FILE *out, struct json_object *m, struct json_object *sl)
+{
+	const char *risk = ctl_str(sl, "risk"), *err = ctl_str(sl, "error");
+	struct json_object *outage = ctl_get(sl, "outage");
+	char a[32], b[32], c[32], *line = NULL, *alerts;
+	size_t len = 0;
+	FILE *f = ctl_check_alloc(open_memstream(&line, &len));
+
+	fprintf(f, "%s: dish ", ctl_str_or_none(m, "name"));
+	if (!json_object_get_boolean(ctl_get(sl, "reachable"))) {
+		fprintf(f, "unreachable%s%s", err ? ": " : "", err ? err : "");
+	} else {
+		alerts = ctl_join(ctl_get(sl, "alerts"), ",");
+		if (json_object_is_type(outage, json_type_object))	/* members: {cause, …} */
+			fprintf(f, "outage %s", ctl_str_or_none(outage, "cause"));
+		else
+			fprintf(f, "%s%s", outage ? "outage " : "connected",
+				outage ? json_object_get_string(outage) : "");
+		fprintf(f, ", obstruction %s %%",
+			ctl_fmt_dec(a, sizeof(a), ctl_get(sl, "obstruction_pct")));
+		if (ctl_get(sl, "pop_latency_ms") || ctl_get(sl, "pop_drop_pct"))
+			fprintf(f, ", PoP %s ms %s %% drop",
+				ctl_fmt_dec(b, sizeof(b), ctl_get(sl, "pop_latency_ms")),
+				ctl_fmt_dec(c, sizeof(c), ctl_get(sl, "pop_drop_pct")));
+		fprintf(f, ", alerts %s", alerts);
+		if (risk)
+			fprintf(f, ", at risk: %s (%s)", risk, ctl_str_or_none(sl, "risk_reason"));
+		free(alerts);
+	}
+	fclose(f);
+	ctl_sanitize(line);
+	fprintf(out, "%s\n", line);
+	free(line);
+}
+
+/* Class-specific lines under a member table. */
+static void ctl_member_notes(FILE *out, struct json_object *list)
+{
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	bool first = true;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(list, i), *sl = ctl_get(m, "starlink");
+
+		if (!json_object_is_type(sl, json_type_object))
+			continue;
+		if (first)
+			fputc('\n', out);
+		first = false;
+		ctl_dish_line(out, m, sl);
+	}
+}
+
 void ctl_print_members(FILE *out, struct json_object *reply)
 {
 	ctl_member_table(out, reply, CTL_MEMBERS_COLS);
+	ctl_member_notes(out, reply);
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -470,6 +528,7 @@ void ctl_print_status(FILE *out, struct json_object *reply)
 
 	fputc('\n', out);
 	ctl_member_table(out, ctl_get(reply, "members"), CTL_STATUS_COLS);
+	ctl_member_notes(out, ctl_get(reply, "members"));
 	fputc('\n', out);
 
 	fputs("last event: ", out);
@@ -560,6 +619,8 @@ static void ctl_dish_kv(struct ctl_kv *kv, struct json_object *sl)
 		   json_object_get_boolean(ctl_get(sl, "currently_obstructed")) ? ", obstructed now" : "");
 	ctl_kv_add(kv, "alerts", "%s", alerts);
 	ctl_kv_add(kv, "score penalty", "%s", ctl_fmt_dec(a, sizeof(a), ctl_get(sl, "penalty")));
+	if (ctl_str(sl, "risk"))
+		ctl_kv_add(kv, "at risk", "%s: %s", ctl_str(sl, "risk"), ctl_str_or_none(sl, "risk_reason"));
 	if (hist)
 		ctl_kv_add(kv, "history", "%s samples, drop %s %%, latency %s ms, %s outage(s)%s",
 			   ctl_fmt_int(a, sizeof(a), ctl_get(hist, "samples")),

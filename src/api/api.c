@@ -66,8 +66,8 @@ static struct json_object *members_json(bool detail)
 	for (int i = 0; i < mem_count(); i++) {
 		struct json_object *o = mem_to_json(mem_get(i), detail);
 
-		if (detail && eng_running())
-			eng_member_json(mem_get(i), o);
+		if (eng_running())
+			eng_member_json(mem_get(i), o, detail);
 		json_object_array_add(arr, o);
 	}
 	return arr;

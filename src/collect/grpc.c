@@ -819,6 +819,8 @@ int sl_init(struct sl_client *c, struct ev_loop *loop, const struct sl_cfg *cfg,
 	c->cb = cb;
 	c->ctx = ctx;
 	c->state = SL_DOWN;
+	if (cfg && cfg->quiet)
+		c->logged = HEALTH_DOWN;	/* the first failure is no news */
 	ev_timer_init(&c->backoff, backoff_cb, 0., 0.);
 	ev_timer_init(&c->kick, kick_cb, 0., 0.);
 	for (int i = 0; i < __SL_CALL_MAX; i++) {

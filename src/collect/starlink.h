@@ -146,11 +146,13 @@ struct sl_history {
  * optional %scope; no DNS on the loop), NULL/"" = 192.168.100.1:9200, port
  * 9200 when missing; device: bind the socket to it (SO_BINDTODEVICE, may need
  * CAP_NET_RAW) so calls leave through the Starlink member, NULL/"" = none;
- * timeout_ms: deadline of every call, 0 = 1500. */
+ * timeout_ms: deadline of every call, 0 = 1500; quiet: not reaching it is
+ * logged at debug only (looking for a dish that may not be there). */
 struct sl_cfg {
 	const char *address;
 	const char *device;
 	unsigned timeout_ms;
+	bool quiet;
 };
 
 struct sl_client;

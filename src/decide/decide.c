@@ -40,7 +40,8 @@ static bool usable(const struct dec_member *m)
 
 bool dec_eligible(const struct dec_member *m, const struct dec_params *p, int64_t now)
 {
-	return usable(m) && !m->suppressed && m->up_since && now - m->up_since >= p->min_uptime_ms;
+	return usable(m) && !m->suppressed && !m->risk && m->up_since &&
+	       now - m->up_since >= p->min_uptime_ms;
 }
 
 static double score_of(const struct dec_member *m)
@@ -177,6 +178,26 @@ static bool failback(struct dec_state *st, struct dec_member **m, int n, const s
 	return false;
 }
 
+/* The active member is at risk: move now, not after fail_min or the cooldown
+ * (the outage would come first), but only to a member that is fine: eligible,
+ * not degraded, and for a planned event (a dish reboot for an update, hours
+ * away perhaps) not one that costs per byte. No such member: stay. */
+static bool at_risk(struct dec_state *st, struct dec_member **m, int n, const struct dec_params *p,
+		    int64_t now, struct dec_switch *sw)
+{
+	struct dec_member *a = st->active, *best = NULL;
+
+	for (int i = 0; i < n; i++)
+		if (m[i] != a && dec_eligible(m[i], p, now) && !m[i]->degraded &&
+		    !(a->risk_planned && m[i]->metered) &&
+		    (!best || preferred(m[i], best, p->switch_margin)))
+			best = m[i];
+	if (!best)
+		return false;
+	clear_timers(st, m, n, true, true);
+	return do_switch(st, best, a->risk, a->risk_since ? a->risk_since : now, now, sw);
+}
+
 /* The earliest time a member becomes eligible, so waiting ends on time. */
 static void note_uptime(struct dec_member **m, int n, const struct dec_params *p, int64_t now,
 			int64_t *next)
@@ -217,6 +238,8 @@ bool dec_decide(struct dec_state *st, struct dec_member **m, int n, const struct
 	}
 	if (st->manual)
 		return false;	/* the manual choice is down: hold the stand-in, no soft moves */
+	if (a->risk && at_risk(st, m, n, p, now, sw))
+		return true;
 	if (soft(st, m, n, p, now, sw, next_check))
 		return true;
 	return failback(st, m, n, p, now, sw, next_check);

@@ -26,6 +26,14 @@ struct dec_member {
 	int64_t up_since;	/* when it last stopped being down (0 = never) */
 	bool degraded;		/* up but below the degraded score */
 	double score;		/* final score 0..100, NAN when unknown */
+	bool metered;		/* costs per byte */
+	/* Expected to fail soon although it works now ("predict:obstruction",
+	 * "planned:swupdate"), NULL = no. Active and at risk: switch at once to
+	 * an eligible member that is not (planned: only to an unmetered one).
+	 * At risk it is not eligible: no failback to it, no soft switch to it. */
+	const char *risk;
+	bool risk_planned;
+	int64_t risk_since;
 
 	/* decider-owned */
 	double penalty;		/* flap dampening, decays with the half-life */
@@ -57,7 +65,8 @@ struct dec_state {
 struct dec_switch {
 	struct dec_member *from;	/* may be NULL (first choice) */
 	struct dec_member *to;
-	char reason[DEC_REASON_LEN];	/* "hard:carrier", "soft:score", "failback", "manual", "initial" */
+	char reason[DEC_REASON_LEN];	/* "hard:carrier", "soft:score", "failback", "manual", "initial",
+					 * or the risk ("predict:obstruction") */
 	int64_t fault_since;		/* when the condition that led here began */
 };
 
@@ -72,7 +81,7 @@ void dec_member_went_down(struct dec_member *m, const struct dec_params *p, int6
 void dec_member_came_up(struct dec_member *m, int64_t now);
 
 /* Eligible for normal selection: enabled, measured, up for min_uptime,
- * not suppressed by dampening. */
+ * not suppressed by dampening, not at risk. */
 bool dec_eligible(const struct dec_member *m, const struct dec_params *p, int64_t now);
 
 /* Recomputes the decayed penalty and suppression at now. */

@@ -26,6 +26,7 @@ static struct {
 	struct dec_params dp;
 	struct score_params scp;
 	struct dish_params dishp;
+	struct dish_params discp;	/* looking for a dish behind a wired member */
 	int degraded_score;
 	struct dec_state st;
 	int64_t started;		/* mono ms */
@@ -82,6 +83,9 @@ static void params_from_cfg(const struct cfg_main *c)
 		.timeout_ms = c->dish_timeout_ms,
 		.outage_grace_ms = c->dish_outage_grace_ms,
 	};
+	E.discp = E.dishp;
+	E.discp.poll_ms = DISH_DISCOVER_MS;
+	E.discp.quiet = true;
 }
 
 /* ---- links ---------------------------------------------------------------- */
@@ -183,6 +187,27 @@ static void update_scores(struct member *m)
 	m->dec.score = m->score.final;
 }
 
+/* What the dish expects (an outage predicted or planned) becomes the member's
+ * risk; its start and end are events. */
+static void eval_risk(struct member *m, int64_t now)
+{
+	bool planned = false;
+	const char *risk = dish_risk(&m->dish, now, &planned);
+
+	if (risk == m->dec.risk)
+		return;
+	if (risk)
+		evlog_add("member", "at-risk", m->cfg.name, NULL, "%s: %s (%s)", m->cfg.name,
+			  planned ? "outage planned" : "outage predicted", m->dish.risk_why);
+	else
+		evlog_add("member", "risk-over", m->cfg.name, NULL, "%s: %s", m->cfg.name,
+			  dish_fresh(&m->dish, now) ? "no outage expected any more"
+						    : "the dish stopped answering, the probes decide");
+	m->dec.risk = risk;
+	m->dec.risk_planned = planned;
+	m->dec.risk_since = risk ? now : 0;
+}
+
 /* Works out down/known/status from the link and the probes; no decision. */
 static void member_eval(struct member *m, int64_t now)
 {
@@ -194,6 +219,8 @@ static void member_eval(struct member *m, int64_t now)
 	m->seen_received = m->sched.received;
 	m->dec.enabled = m->cfg.enabled;
 	m->dec.weight = m->cfg.weight;
+	m->dec.metered = m->cfg.metered;
+	eval_risk(m, now);
 	if (down && !m->dec.down) {
 		m->dec.down = true;
 		m->dec.known = true;
@@ -491,22 +518,47 @@ static void decide_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- members coming and going ------------------------------------------------------- */
 
+/* A wired member with class auto, unmetered: a dish may answer through it. */
+static bool dish_candidate(const struct member *m)
+{
+	return m->cfg.class == MEM_CLASS_AUTO && !m->cfg.metered &&
+	       (m->class == MEM_CLASS_WIRED || m->class == MEM_CLASS_OTHER);
+}
+
 static void on_dish(struct dish *d)
 {
 	struct member *m = container_of(d, struct member, dish);
+	int64_t now = mono_ms();
 
-	member_eval(m, mono_ms());
+	if (m->class != MEM_CLASS_STARLINK) {
+		if (!dish_fresh(d, now))
+			return;
+		m->dish_found = true;
+		m->class = MEM_CLASS_STARLINK;
+		dish_set_params(d, &E.dishp);
+		evlog_add("member", "discovered", m->cfg.name, NULL,
+			  "%s: a Starlink dish answers at %s through %s: class starlink", m->cfg.name,
+			  d->address, m->cfg.device);
+	}
+	member_eval(m, now);
 	decide();
 }
 
 static void dish_begin(struct member *m)
 {
-	if (m->class != MEM_CLASS_STARLINK || !m->cfg.enabled)
+	const char *addr = m->cfg.dish[0] ? m->cfg.dish : SL_DEFAULT_ADDRESS;
+	const struct dish_params *p;
+
+	if (!m->cfg.enabled)
 		return;
-	if (dish_start(&m->dish, E.loop, m->cfg.dish[0] ? m->cfg.dish : SL_DEFAULT_ADDRESS,
-		       m->cfg.device, &E.dishp, on_dish) < 0)
-		log_warn("member %s: cannot watch the Starlink dish at %s", m->cfg.name,
-			 m->cfg.dish[0] ? m->cfg.dish : SL_DEFAULT_ADDRESS);
+	if (m->class == MEM_CLASS_STARLINK)
+		p = &E.dishp;
+	else if (WITH_STARLINK && dish_candidate(m))
+		p = &E.discp;
+	else
+		return;
+	if (dish_start(&m->dish, E.loop, addr, m->cfg.device, p, on_dish) < 0)
+		log_warn("member %s: cannot watch the Starlink dish at %s", m->cfg.name, addr);
 }
 
 static void member_start(struct member *m)
@@ -686,11 +738,17 @@ void eng_status_json(struct json_object *o)
 	json_object_object_add(o, "manual", E.st.manual ? json_object_new_string(E.st.manual->name) : NULL);
 }
 
-void eng_member_json(const struct member *m, struct json_object *o)
+void eng_member_json(const struct member *m, struct json_object *o, bool detail)
 {
-	struct json_object *link = json_object_new_object(), *damp = json_object_new_object();
+	struct json_object *link, *damp;
 	char ts[RFC3339_LEN];
 
+	if (m->dish.running && m->class == MEM_CLASS_STARLINK)
+		json_object_object_add(o, "starlink", dish_json(&m->dish, mono_ms(), detail));
+	if (!detail)
+		return;
+	link = json_object_new_object();
+	damp = json_object_new_object();
 	json_object_object_add(o, "active", json_object_new_boolean(E.st.active == &m->dec));
 	json_object_object_add(o, "down_cause", m->dec.down ? json_object_new_string(m->dec.cause) : NULL);
 	json_object_object_add(o, "status_since", m->status_since ?
@@ -701,8 +759,7 @@ void eng_member_json(const struct member *m, struct json_object *o)
 	json_object_object_add(damp, "penalty", json_object_new_int((int)m->dec.penalty));
 	json_object_object_add(damp, "suppressed", json_object_new_boolean(m->dec.suppressed));
 	json_object_object_add(o, "dampening", damp);
-	if (m->dish.running)
-		json_object_object_add(o, "starlink", dish_json(&m->dish, mono_ms()));
+	json_object_object_add(o, "risk", m->dec.risk ? json_object_new_string(m->dec.risk) : NULL);
 }
 
 static struct member *find_usable(const char *name, struct json_object **err)

@@ -28,7 +28,9 @@ void eng_members_changed(void);
 
 /* API helpers. */
 void eng_status_json(struct json_object *o);
-void eng_member_json(const struct member *m, struct json_object *o);
+/* What the engine adds to a member object: the class object (e.g.
+ * "starlink") always, the rest for `members` (detail). */
+void eng_member_json(const struct member *m, struct json_object *o, bool detail);
 /* failover [name] | restore | recheck [name]: a result or an API error object. */
 struct json_object *eng_action(const char *cmd, const char *name);
 

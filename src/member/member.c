@@ -92,8 +92,10 @@ void mem_sync(const struct config *c)
 			mem_update(m, &c->member[i]);
 		else
 			m = mem_new(&c->member[i]);
+		if (m->cfg_changed)
+			m->dish_found = false;	/* another device perhaps: look again */
 		m->class = m->cfg.class != MEM_CLASS_AUTO ? (enum mem_class)m->cfg.class
-							  : mem_classify(m->cfg.device);
+			 : m->dish_found ? MEM_CLASS_STARLINK : mem_classify(m->cfg.device);
 		next[n++] = m;
 	}
 	for (int i = 0; i < nmembers; i++) {

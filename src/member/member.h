@@ -49,6 +49,7 @@ struct member {
 	struct dec_member dec;
 	struct dish dish;		/* class starlink only */
 	char dish_cause[48];		/* "dish-outage:NO_SATS" while down for it */
+	bool dish_found;		/* class auto, and a dish answered through it */
 };
 
 void mem_init(void);

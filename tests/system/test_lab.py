@@ -239,7 +239,13 @@ def test_discovery_without_members(labnet, tmp_path):
         names = sorted(m["name"] for m in status()["members"])
         assert names == ["eth1", "eth2", "wwan0"]
         classes = {m["name"]: m["class"] for m in status()["members"]}
-        assert classes["wwan0"] == "cellular" and classes["eth1"] == "wired"
+        assert classes["wwan0"] == "cellular" and classes["eth2"] == "wired"
+        # the dish answers through eth1 only: that member is the dish's
+        assert wait_for(lambda: member("eth1")["class"] == "starlink", 10)
+        assert member("eth1")["starlink"]["reachable"]
+        found = [e for e in events() if e["reason"] == "discovered"]
+        assert [e["from"] for e in found] == ["eth1"], found
+        assert member("eth2")["class"] == "wired" and "starlink" not in member("eth2")
         active = status()["active"]
         owner = {"eth1": "starlink", "wwan0": "cellular", "eth2": "fiber"}[active]
         assert path() == owner
@@ -265,19 +271,55 @@ def test_dish_fields_visible(daemon):
     assert "starlink" not in member("fiber")
 
 
+@pytest.mark.conf("\toption restore_min_duration_s '8'\n\toption min_uptime_s '2'\n")
 def test_dish_outage_switches_before_probes_notice(daemon):
     """The dish reports an outage while the probes still get through: the
-    dish knows first, and the cause is in the reason."""
+    dish knows first, and the cause is in the reason. Back after the restore
+    window once the dish is connected again."""
     lab("dish", "outage", "NO_SATS")
-    try:
-        assert wait_for(lambda: status().get("active") == "fiber", 5)
-        sw = switches()[0]
-        assert sw["reason"] == "hard:dish-outage:NO_SATS", sw
-        assert member("starlink")["down_cause"] == "dish-outage:NO_SATS"
-        assert wait_for(lambda: path() == "fiber", 5)
-    finally:
-        lab("dish", "clear")
+    assert wait_for(lambda: status().get("active") == "fiber", 5)
+    sw = switches()[0]
+    assert sw["reason"] == "hard:dish-outage:NO_SATS", sw
+    assert member("starlink")["down_cause"] == "dish-outage:NO_SATS"
+    assert wait_for(lambda: path() == "fiber", 5)
+    time.sleep(2)
+    assert status()["active"] == "fiber"      # the outage goes on: no way back
+    t0 = time.monotonic()
+    lab("dish", "clear")
     assert wait_for(lambda: member("starlink")["status"] == "up", 10)
+    assert wait_for(lambda: status().get("active") == "starlink", 30)
+    assert time.monotonic() - t0 >= 8           # not before the restore window
+    assert switches()[-1]["reason"] == "failback"
+    assert wait_for(lambda: path() == "starlink", 5)
+
+
+def test_rising_obstruction_switches_before_the_outage(daemon):
+    """The obstructed fraction climbs: traffic leaves before the dish reports
+    the outage that follows, and the outage itself then moves nothing."""
+    for frac in ("0.005", "0.01", "0.025"):
+        lab("dish", "obstructed", frac)
+        time.sleep(1.5)
+    assert wait_for(lambda: status().get("active") == "fiber", 5)
+    assert [s["reason"] for s in switches()] == ["predict:obstruction"]
+    sl = member("starlink")
+    assert sl["starlink"]["outage"] is None and sl["status"] == "up"
+    assert sl["risk"] == "predict:obstruction"
+    assert sl["eligible"] is False
+    assert any(e["type"] == "member" and e["reason"] == "at-risk" for e in events())
+    assert wait_for(lambda: path() == "fiber", 5)
+    lab("dish", "outage", "OBSTRUCTED")
+    assert wait_for(lambda: member("starlink").get("down_cause") == "dish-outage:OBSTRUCTED", 5)
+    time.sleep(1)
+    assert len(switches()) == 1 and status()["active"] == "fiber"
+    lab("dish", "clear")
+
+
+def test_planned_update_reboot_moves_to_unmetered(daemon):
+    lab("dish", "swupdate", "on")
+    assert wait_for(lambda: status().get("active") == "fiber", 5)
+    assert switches()[0]["reason"] == "planned:swupdate"
+    assert member("starlink")["starlink"]["risk"] == "planned:swupdate"
+    lab("dish", "clear")
 
 
 def test_dish_garbage_or_hang_keeps_deciding_on_probes(daemon):

@@ -74,7 +74,10 @@ static const char status_reply[] =
 	"\"status\":\"unknown\",\"eligible\":false,\"weight\":100,\"metered\":false,"
 	"\"score\":{\"instant\":null,\"ewma\":null,\"final\":null}},"
 	"{\"name\":\"starlink\",\"class\":\"starlink\",\"device\":\"eth2\",\"status\":\"up\","
-	"\"eligible\":true,\"score\":{\"instant\":80,\"ewma\":79.96,\"final\":79.94}}],"
+	"\"eligible\":true,\"score\":{\"instant\":80,\"ewma\":79.96,\"final\":79.94},"
+	"\"starlink\":{\"reachable\":true,\"risk\":\"predict:obstruction\","
+	"\"risk_reason\":\"obstruction rising\",\"outage\":null,\"obstruction_pct\":2.5,"
+	"\"alerts\":[]}}],"
 	"\"last_event\":{\"ts\":\"2026-11-27T14:05:47Z\",\"type\":\"daemon\",\"reason\":\"start\","
 	"\"from\":null,\"to\":null,\"message\":\"autonomyd 0.1.0 started\"},"
 	"\"config\":{\"path\":\"/etc/config/autonomy\",\"loaded\":\"2026-11-27T14:05:47Z\","
@@ -127,6 +130,9 @@ static void test_status(void **state)
 		      "NAME      CLASS     DEVICE  STATUS   ELIGIBLE  SCORE\n"
 		      "fiber     wired     eth1    unknown  no            -\n"
 		      "starlink  starlink  eth2    up       yes        79.9\n"
+		      "\n"
+		      "starlink: dish connected, obstruction 2.5 %, alerts -, "
+		      "at risk: predict:obstruction (obstruction rising)\n"
 		      "\n"
 		      "last event: 2026-11-27T14:05:47Z  daemon  start  autonomyd 0.1.0 started\n");
 }
@@ -966,6 +972,11 @@ static void test_starlink(void **state)
 	assert_non_null(strstr(out, "192.168.1.1:9000 (unreachable)"));
 	assert_non_null(strstr(out, "timeout"));
 	assert_null(strstr(out, "fiber"));
+	free(out);
+	out = capture(ctl_print_members, reply);
+	assert_non_null(strstr(out, "\nsl: dish outage NO_SATS, obstruction 5.0 %, PoP 38.2 ms 100.0 % "
+				    "drop, alerts thermal_throttle\n"));
+	assert_non_null(strstr(out, "\nsl2: dish unreachable: timeout\n"));
 	free(out);
 	expect_output(ctl_print_starlink, "[]", "no member of class starlink\n");
 	expect_output(ctl_print_starlink, "{}", "no member of class starlink\n");

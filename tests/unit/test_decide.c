@@ -287,6 +287,56 @@ static void test_disabled_active_moves(void **state)
 	expect_switch(S(101), &B, "hard:disabled");
 }
 
+static void test_risk_switches_at_once_and_holds(void **state)
+{
+	(void)state;
+	expect_switch(S(100), &A, "initial");
+	/* within the cooldown and with no lead at all: a predicted outage moves now */
+	A.risk = "predict:obstruction";
+	A.risk_since = S(108);
+	expect_switch(S(110), &B, "predict:obstruction");
+	assert_int_equal(sw.fault_since, S(108));
+	assert_false(dec_eligible(&A, &P, S(110)));
+	for (int t = 110; t < 400; t += 10)
+		expect_none(S(t));	/* no failback while it lasts */
+	A.risk = NULL;
+	expect_none(S(400));
+	assert_int_equal(next, S(430));
+	expect_switch(S(430), &A, "failback");
+}
+
+static void test_risk_needs_a_fine_target(void **state)
+{
+	(void)state;
+	expect_switch(S(100), &A, "initial");
+	A.risk = "planned:swupdate";
+	A.risk_planned = true;
+	B.degraded = true;
+	C.metered = true;
+	for (int t = 110; t < 200; t += 10)
+		expect_none(S(t));	/* B is degraded, C costs per byte: stay */
+	B.degraded = false;
+	expect_switch(S(200), &B, "planned:swupdate");
+	/* a predicted outage takes a metered member when nothing else is fine */
+	setup(NULL);
+	C.metered = true;
+	expect_switch(S(100), &A, "initial");
+	go_down(&B, "carrier", S(100));
+	A.risk = "predict:obstruction";
+	expect_switch(S(101), &C, "predict:obstruction");
+}
+
+static void test_hard_failure_avoids_member_at_risk(void **state)
+{
+	(void)state;
+	expect_switch(S(100), &A, "initial");
+	B.risk = "predict:obstruction";
+	go_down(&A, "carrier", S(200));
+	expect_switch(S(200), &C, "hard:carrier");
+	go_down(&C, "carrier", S(210));
+	expect_switch(S(210), &B, "hard:carrier");	/* at risk beats down */
+}
+
 static void test_next_check_for_uptime(void **state)
 {
 	(void)state;
@@ -370,6 +420,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_initial_prefers_weight, setup),
+		cmocka_unit_test_setup(test_risk_switches_at_once_and_holds, setup),
+		cmocka_unit_test_setup(test_risk_needs_a_fine_target, setup),
+		cmocka_unit_test_setup(test_hard_failure_avoids_member_at_risk, setup),
 		cmocka_unit_test_setup(test_initial_clearly_better_score_wins, setup),
 		cmocka_unit_test_setup(test_initial_waits_for_knowledge, setup),
 		cmocka_unit_test_setup(test_hard_failure_switches_at_once, setup),
