@@ -64,6 +64,30 @@ static void update_risk(struct dish *d, int64_t now)
 	}
 }
 
+static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct dish *d = container_of(w, struct dish, grace);
+
+	(void)loop;
+	(void)revents;
+	if (d->on_change)
+		d->on_change(d);
+}
+
+/* An outage shorter than the grace so far: look again when the grace ends,
+ * not at the next poll, which may come just too early. */
+static void arm_grace(struct dish *d)
+{
+	const struct sl_status *s = &d->sl.status;
+	int64_t left = d->p->outage_grace_ms - (int64_t)(s->outage_duration_ns / 1000000);
+
+	ev_timer_stop(d->loop, &d->grace);
+	if (!s->outage || left <= 0)
+		return;
+	ev_timer_set(&d->grace, (double)(left + 1) / 1000.0, 0.);
+	ev_timer_start(d->loop, &d->grace);
+}
+
 static void answer_cb(struct sl_client *c, enum sl_call what, const void *result, const char *err,
 		      void *ctx)
 {
@@ -78,6 +102,7 @@ static void answer_cb(struct sl_client *c, enum sl_call what, const void *result
 		d->status_at = mono_ms();
 		d->err[0] = '\0';
 		update_risk(d, d->status_at);
+		arm_grace(d);
 	} else {
 		d->status_at = 0;	/* unreachable, hanging or garbage: nothing is known */
 		strlcpy_ok(d->err, err ? err : "no answer", sizeof(d->err));
@@ -102,6 +127,7 @@ int dish_start(struct dish *d, struct ev_loop *loop, const char *address, const 
 	if (rc < 0)
 		return rc;
 	ev_timer_init(&d->poll, poll_cb, 0., (double)p->poll_ms / 1000.0);
+	ev_timer_init(&d->grace, grace_cb, 0., 0.);
 	ev_timer_start(loop, &d->poll);
 	d->running = true;
 	return 0;
@@ -112,6 +138,7 @@ void dish_stop(struct dish *d)
 	if (!d->running)
 		return;
 	ev_timer_stop(d->loop, &d->poll);
+	ev_timer_stop(d->loop, &d->grace);
 	sl_fini(&d->sl);
 	d->running = false;
 	d->status_at = 0;

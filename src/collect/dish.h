@@ -42,6 +42,7 @@ struct dish_params {
 struct dish {
 	struct sl_client sl;
 	ev_timer poll;
+	ev_timer grace;			/* fires when a reported outage outlasts the grace */
 	struct ev_loop *loop;
 	const struct dish_params *p;
 	bool running;

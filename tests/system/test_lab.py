@@ -316,7 +316,8 @@ def test_rising_obstruction_switches_before_the_outage(daemon):
 
 def test_planned_update_reboot_moves_to_unmetered(daemon):
     lab("dish", "swupdate", "on")
-    assert wait_for(lambda: status().get("active") == "fiber", 5)
+    # fiber (not cellular, which is metered), once it has been up min_uptime_s
+    assert wait_for(lambda: status().get("active") == "fiber", 15)
     assert switches()[0]["reason"] == "planned:swupdate"
     assert member("starlink")["starlink"]["risk"] == "planned:swupdate"
     lab("dish", "clear")
