@@ -236,6 +236,13 @@ static void member_eval(struct member *m, int64_t now)
 		m->dec.down_since = m->link_ok && m->sched.first_unanswered ? m->sched.first_unanswered : now;
 		dec_member_went_down(&m->dec, &E.dp, now);
 	} else if (!down && m->dec.down) {
+		if (m->dec.cause == m->dish_cause) {
+			/* the dish says it is over: the loss measured during the
+			 * outage is history, and the probes measure afresh */
+			sched_forget(&m->sched);
+			score_reset(&m->score);
+			sched_burst(&m->sched);
+		}
 		m->dec.down = false;
 		/* after a link fault it has to answer first; after no-reply it just did */
 		m->dec.known = !m->link_ok ? false : replied;

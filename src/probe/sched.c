@@ -255,6 +255,11 @@ void sched_stats(const struct sched *s, bool recent, struct score_stats *out)
 	score_stats(s->win, s->cfg->targets.n, recent ? SCORE_SHORT : 0, out);
 }
 
+void sched_forget(struct sched *s)
+{
+	memset(s->win, 0, sizeof(s->win));
+}
+
 void sched_reset(struct sched *s)
 {
 	memset(s->slot, 0, sizeof(s->slot));

@@ -282,9 +282,12 @@ def test_dish_outage_switches_before_probes_notice(daemon):
     assert sw["reason"] == "hard:dish-outage:NO_SATS", sw
     assert member("starlink")["down_cause"] == "dish-outage:NO_SATS"
     assert wait_for(lambda: path() == "fiber", 5)
-    time.sleep(2)
+    # a real outage carries no traffic either: the standby probes go unanswered
+    lab("fault", "starlink", "blackhole")
+    time.sleep(6)
     assert status()["active"] == "fiber"      # the outage goes on: no way back
     t0 = time.monotonic()
+    lab("fault", "starlink", "clear")
     lab("dish", "clear")
     assert wait_for(lambda: member("starlink")["status"] == "up", 10)
     assert wait_for(lambda: status().get("active") == "starlink", 30)
