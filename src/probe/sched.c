@@ -257,7 +257,13 @@ void sched_stats(const struct sched *s, bool recent, struct score_stats *out)
 
 void sched_forget(struct sched *s)
 {
+	/* as when the probes themselves see the end of an outage: probes still
+	 * in flight were sent into it */
 	memset(s->win, 0, sizeof(s->win));
+	memset(s->slot, 0, sizeof(s->slot));
+	s->first_unanswered = 0;
+	s->lost_since = 0;
+	s->answered = 0;
 }
 
 void sched_reset(struct sched *s)
