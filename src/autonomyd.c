@@ -2,6 +2,7 @@
  *
  * One process, one thread, one libev loop. main() starts the modules in order
  * and finishes them in reverse; signals arrive through the loop. */
+#include "api/http.h"
 #include "api/sock.h"
 #include "config/config.h"
 #include "core/daemon.h"
@@ -11,8 +12,14 @@
 #include "decide/engine.h"
 #include "member/member.h"
 #include "telem/evlog.h"
+#include "telem/metrics.h"
+#include "telem/mqtt.h"
+#include "telem/sampler.h"
 
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,9 +189,17 @@ static int run(const struct options *o)
 
 	d->started_wall = wall_ms();
 	d->started_mono = mono_ms();
+#ifdef __GLIBC__
+	/* Large transient buffers (a week of history as JSON, the history file)
+	 * go back to the system when freed. By default glibc raises this
+	 * threshold after the first such free and keeps later ones in the heap,
+	 * and the RSS with them. (musl returns them anyway.) */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	log_init(o->foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 		 o->log_level >= 0 ? (enum log_level)o->log_level : LOG_LVL_INFO);
 	evlog_init();
+	metrics_init();
 	mem_init();
 	if (load_initial(o) < 0)
 		goto out_mem;
@@ -199,8 +214,11 @@ static int run(const struct options *o)
 	signals_init(d->loop);
 	if (eng_init(d->loop) < 0)
 		goto out_signals;
+	sampler_init(d->loop);
+	mqtt_init(d->loop);
 	if (sock_init(d->loop, state_path(sock_file, sizeof(sock_file), "autonomy.sock")) < 0)
-		goto out_engine;
+		goto out_sampler;
+	http_init(d->loop);
 
 	evlog_add("daemon", "start", NULL, NULL, "autonomyd %s started with %d members from %s",
 		  AUTONOMY_VERSION, d->cfg.nmembers, d->cfg_path);
@@ -208,8 +226,11 @@ static int run(const struct options *o)
 	evlog_add("daemon", "stop", NULL, NULL, "autonomyd stopping");
 	rc = 0;
 
+	http_fini();
 	sock_fini();
-out_engine:
+out_sampler:
+	mqtt_fini();
+	sampler_fini();
 	eng_fini();
 out_signals:
 	signals_fini(d->loop);
@@ -219,6 +240,7 @@ out_state:
 	state_fini();
 out_mem:
 	mem_fini();
+	metrics_fini();
 	evlog_fini();
 	log_fini();
 	return rc;

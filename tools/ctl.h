@@ -49,6 +49,7 @@ enum ctl_cmd {
 	CTL_CMD_CONFIG_UNSET,
 	CTL_CMD_INFO,
 	CTL_CMD_STARLINK,
+	CTL_CMD_HISTORY,
 	CTL_CMD_RPCD_LIST,
 	CTL_CMD_RPCD_CALL,
 	CTL_CMD_HELP,
@@ -88,6 +89,11 @@ void ctl_print_members(FILE *out, struct json_object *reply);
 void ctl_print_events(FILE *out, struct json_object *reply);
 void ctl_print_info(FILE *out, struct json_object *reply);
 void ctl_print_starlink(FILE *out, struct json_object *reply);
+/* A `history` reply: one line about it, then a table with the reply's fields. */
+void ctl_print_history(FILE *out, struct json_object *reply);
+/* SINCE of `history NAME [SINCE]`: seconds, or a number with s, m, h or d.
+ * Returns -1 when it is not one. */
+long long ctl_parse_since(const char *s);
 /* "message", else "changed: a.b, c.d", else "ok". */
 void ctl_print_result(FILE *out, struct json_object *reply);
 /* uci-show style lines of a config.get reply, limited to filter ("SECTION" or

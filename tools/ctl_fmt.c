@@ -19,7 +19,7 @@
 
 #define CTL_NONE	"-"
 #define CTL_UCI_PACKAGE	"autonomy"
-#define CTL_TABLE_COLS	12
+#define CTL_TABLE_COLS	16
 #define CTL_KV_MAX	16
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -563,6 +563,63 @@ static char *ctl_join(struct json_object *arr, const char *sep)
 	return s;
 }
 
+/* Numbers as the daemon sent them; "-" for anything else. */
+static const char *ctl_fmt_num(struct json_object *v)
+{
+	double d;
+
+	return ctl_num(v, &d) ? ctl_json_text(v) : CTL_NONE;
+}
+
+/* "cpu now" and "system" lines from info.resources (left out when absent). */
+static void ctl_info_resources(struct ctl_kv *kv, struct json_object *r)
+{
+	struct json_object *sys = ctl_get(r, "system");
+
+	if (!json_object_is_type(r, json_type_object))
+		return;
+	ctl_kv_add(kv, "cpu now", "%s %% of one core, %s wakeups/s",
+		   ctl_fmt_num(ctl_get(r, "cpu_pct")), ctl_fmt_num(ctl_get(r, "wakeups_per_s")));
+	ctl_kv_add(kv, "system", "cpu %s %%, %s of %s kB memory available, load %s %s %s",
+		   ctl_fmt_num(ctl_get(sys, "cpu_pct")),
+		   ctl_fmt_num(ctl_get(sys, "mem_available_kb")),
+		   ctl_fmt_num(ctl_get(sys, "mem_total_kb")), ctl_fmt_num(ctl_get(sys, "load1")),
+		   ctl_fmt_num(ctl_get(sys, "load5")), ctl_fmt_num(ctl_get(sys, "load15")));
+}
+
+/* "3 series in 524208 of 512 kB; spans raw 8m 59s, 10s 3h 35m 30s, 1m 4d 04h 35m 00s" */
+static void ctl_info_history(struct ctl_kv *kv, struct json_object *h)
+{
+	struct json_object *span = ctl_get(h, "span_s");
+	char a[48], b[48], c[48];
+
+	if (!json_object_is_type(h, json_type_object))
+		return;
+	ctl_kv_add(kv, "history", "%s series, %s bytes of %s kB; spans raw %s, 10s %s, 1m %s",
+		   ctl_fmt_num(ctl_get(h, "series")), ctl_fmt_num(ctl_get(h, "used_bytes")),
+		   ctl_fmt_num(ctl_get(h, "max_ram_kb")),
+		   ctl_fmt_uptime(a, sizeof(a), ctl_get(span, "raw")),
+		   ctl_fmt_uptime(b, sizeof(b), ctl_get(span, "10s")),
+		   ctl_fmt_uptime(c, sizeof(c), ctl_get(span, "1m")));
+}
+
+/* "127.0.0.1 port 8080: listening, auth writes, 0 event streams", or the state alone. */
+static void ctl_info_http(struct ctl_kv *kv, struct json_object *h)
+{
+	char port[32], streams[32];
+
+	if (!json_object_is_type(h, json_type_object))
+		return;
+	if (!ctl_str(h, "listen")) {
+		ctl_kv_add(kv, "http", "%s", ctl_str_or_none(h, "state"));
+		return;
+	}
+	ctl_kv_add(kv, "http", "%s port %s: %s, auth %s, %s event streams",
+		   ctl_str_or_none(h, "listen"), ctl_fmt_int(port, sizeof(port), ctl_get(h, "port")),
+		   ctl_str_or_none(h, "state"), ctl_str_or_none(h, "auth"),
+		   ctl_fmt_int(streams, sizeof(streams), ctl_get(h, "streams")));
+}
+
 void ctl_print_info(FILE *out, struct json_object *reply)
 {
 	struct json_object *build = ctl_get(reply, "build"), *cpu = ctl_get(reply, "cpu_ms");
@@ -581,6 +638,9 @@ void ctl_print_info(FILE *out, struct json_object *reply)
 	ctl_kv_add(&kv, "cpu", "%s ms user, %s ms system",
 		   ctl_fmt_int(a, sizeof(a), ctl_get(cpu, "user")),
 		   ctl_fmt_int(b, sizeof(b), ctl_get(cpu, "system")));
+	ctl_info_resources(&kv, ctl_get(reply, "resources"));
+	ctl_info_history(&kv, ctl_get(reply, "history"));
+	ctl_info_http(&kv, ctl_get(reply, "http"));
 	ctl_kv_add(&kv, "config", "%s", ctl_str_or_none(reply, "config_path"));
 	ctl_kv_add(&kv, "state dir", "%s", ctl_str_or_none(reply, "state_dir"));
 	ctl_kv_add(&kv, "log level", "%s", ctl_str_or_none(reply, "log_level"));
@@ -652,6 +712,109 @@ void ctl_print_starlink(FILE *out, struct json_object *reply)
 	}
 	if (!shown)
 		fprintf(out, "no member of class starlink\n");
+}
+
+/* ---- history ------------------------------------------------------------- */
+
+/* "latency_ms_min" -> "LATENCY_MS_MIN"; "ts" -> "TIME". */
+static char *ctl_history_head(struct json_object *name)
+{
+	const char *s = json_object_is_type(name, json_type_string) ?
+			json_object_get_string(name) : CTL_NONE;
+	char *h = ctl_strdup(strcmp(s, "ts") ? s : "TIME");
+
+	for (char *c = h; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	return h;
+}
+
+static const char *ctl_history_cell(struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+		return ctl_json_text(v);
+	return CTL_NONE;
+}
+
+static void ctl_history_table(FILE *out, struct json_object *fields, struct json_object *points)
+{
+	size_t ncols = json_object_is_type(fields, json_type_array) ?
+		       json_object_array_length(fields) : 0, n, i, c;
+	char *head[CTL_TABLE_COLS];
+	bool right[CTL_TABLE_COLS];
+	struct ctl_table t = { .head = (const char *const *)head, .right = right };
+
+	if (ncols > CTL_TABLE_COLS)
+		ncols = CTL_TABLE_COLS;	/* --json has them all */
+	t.ncols = (int)ncols;
+	for (c = 0; c < ncols; c++) {
+		head[c] = ctl_history_head(json_object_array_get_idx(fields, c));
+		right[c] = c > 0;
+	}
+	n = json_object_array_length(points);
+	for (i = 0; i < n && ncols; i++) {
+		struct json_object *p = json_object_array_get_idx(points, i);
+		const char *row[CTL_TABLE_COLS];
+
+		for (c = 0; c < ncols; c++)
+			row[c] = ctl_history_cell(json_object_is_type(p, json_type_array) ?
+						  json_object_array_get_idx(p, c) : NULL);
+		ctl_table_add(&t, row);
+	}
+	ctl_table_print(out, &t);
+	ctl_table_free(&t);
+	for (c = 0; c < ncols; c++)
+		free(head[c]);
+}
+
+void ctl_print_history(FILE *out, struct json_object *reply)
+{
+	struct json_object *points = ctl_get(reply, "points");
+	size_t n = json_object_is_type(points, json_type_array) ?
+		   json_object_array_length(points) : 0;
+	char a[64], b[64];
+	char *line;
+
+	line = ctl_sprintf("%s: %zu point%s at %s resolution over the last %s (samples cover %s)",
+			   ctl_str_or_none(reply, "name"), n, n == 1 ? "" : "s",
+			   ctl_str_or_none(reply, "resolution"),
+			   ctl_fmt_uptime(a, sizeof(a), ctl_get(reply, "since_s")),
+			   ctl_fmt_uptime(b, sizeof(b), ctl_get(reply, "covered_s")));
+	fprintf(out, "%s\n", line);
+	free(line);
+	if (!n)
+		return;
+	fputc('\n', out);
+	ctl_history_table(out, ctl_get(reply, "fields"), points);
+}
+
+long long ctl_parse_since(const char *s)
+{
+	static const struct { char unit; long long mult; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	long long v, mult = 1;
+	char *end;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || v <= 0)
+		return -1;
+	if (*end) {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]) && units[i].unit != *end; i++)
+			;
+		if (i == sizeof(units) / sizeof(units[0]) || end[1])
+			return -1;
+		mult = units[i].mult;
+	}
+	if (v > LLONG_MAX / mult)
+		return -1;
+	return v * mult;
 }
 
 /* ---- config get --------------------------------------------------------- */
@@ -829,6 +992,9 @@ int ctl_print(FILE *out, const struct ctl_call *call, struct json_object *reply,
 	case CTL_CMD_INFO:
 		ctl_print_info(out, reply);
 		break;
+	case CTL_CMD_HISTORY:
+		ctl_print_history(out, reply);
+		break;
 	case CTL_CMD_CONFIG_GET:
 		if (ctl_print_config(out, reply, call->arg, err, errlen) < 0)
 			return CTL_EXIT_ERROR;
@@ -857,6 +1023,8 @@ void ctl_usage(FILE *out)
 	      "  status                    active member, state, members, last event\n"
 	      "  members                   members with latency, loss, jitter, probe counts\n"
 	      "  events [N]                the last N events, newest first\n"
+	      "  history NAME [SINCE]      samples of member NAME (or system: resources) over\n"
+	      "                            the last SINCE (seconds, or 15m, 6h, 7d; default 1h)\n"
 	      "  failover [NAME]           move traffic away from the active member, or to NAME\n"
 	      "  restore                   end a manual failover\n"
 	      "  recheck [NAME]            re-probe every member, or NAME, at once\n"
@@ -948,6 +1116,28 @@ static int ctl_build_events(const struct ctl_verb *verb, struct ctl_call *call,
 	return 0;
 }
 
+static int ctl_build_history(const struct ctl_verb *verb, struct ctl_call *call,
+			     int argc, char **argv, char *err, size_t errlen)
+{
+	struct json_object *params = json_object_new_object();
+	long long since;
+
+	json_object_object_add(params, "name", json_object_new_string(argv[0]));
+	if (argc > 1) {
+		/* The range is the daemon's to enforce. */
+		since = ctl_parse_since(argv[1]);
+		if (since < 0 || since > INT32_MAX) {
+			snprintf(err, errlen, "history: SINCE is seconds or a number with s, m, h "
+				 "or d (900, 15m, 6h, 7d), not '%s'", argv[1]);
+			json_object_put(params);
+			return -1;
+		}
+		json_object_object_add(params, "since_s", json_object_new_int64(since));
+	}
+	call->request = ctl_new_request(verb->method, params);
+	return 0;
+}
+
 static int ctl_build_action(const struct ctl_verb *verb, struct ctl_call *call,
 			    int argc, char **argv, char *err, size_t errlen)
 {
@@ -1022,6 +1212,8 @@ static const struct ctl_verb ctl_verbs[] = {
 	{ "status", NULL, CTL_CMD_STATUS, 0, 0, "status", "status", ctl_build_plain },
 	{ "members", NULL, CTL_CMD_MEMBERS, 0, 0, "members", "members", ctl_build_plain },
 	{ "events", NULL, CTL_CMD_EVENTS, 0, 1, "events [N]", "events", ctl_build_events },
+	{ "history", NULL, CTL_CMD_HISTORY, 1, 2, "history NAME [SINCE]", "history",
+	  ctl_build_history },
 	{ "failover", NULL, CTL_CMD_FAILOVER, 0, 1, "failover [NAME]", "failover",
 	  ctl_build_action },
 	{ "restore", NULL, CTL_CMD_RESTORE, 0, 0, "restore", "restore", ctl_build_action },

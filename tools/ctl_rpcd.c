@@ -25,6 +25,12 @@ struct json_object *ctl_rpcd_signatures(void)
 	json_object_object_add(sig, "events", o);
 
 	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string("str"));
+	json_object_object_add(o, "since_s", json_object_new_int(32));
+	json_object_object_add(o, "resolution", json_object_new_string("str"));
+	json_object_object_add(sig, "history", o);
+
+	o = json_object_new_object();
 	json_object_object_add(o, "cmd", json_object_new_string("str"));
 	json_object_object_add(o, "name", json_object_new_string("str"));
 	json_object_object_add(o, "level", json_object_new_string("str"));

@@ -1,4 +1,5 @@
 #include "api/api.h"
+#include "api/http.h"
 #include "config/config.h"
 #include "core/daemon.h"
 #include "core/log.h"
@@ -6,6 +7,9 @@
 #include "decide/engine.h"
 #include "member/member.h"
 #include "telem/evlog.h"
+#include "telem/mqtt.h"
+#include "telem/history.h"
+#include "telem/resource.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,6 +132,34 @@ static struct json_object *m_events(struct json_object *params)
 	return evlog_json((int)limit);
 }
 
+static struct json_object *m_history(struct json_object *params)
+{
+	const char *name = param_str(params, "name"), *res_name = param_str(params, "resolution");
+	struct json_object *v, *o;
+	int64_t since = 3600;
+	int res = HIST_AUTO;
+
+	if (!name)
+		return api_error("invalid_argument", "history needs name (a member, or system)");
+	if (params && json_object_object_get_ex(params, "since_s", &v)) {
+		since = json_object_get_int64(v);
+		if (since < 1 || since > HIST_MAX_SINCE_S)
+			return api_error("invalid_argument", "since_s must be between 1 and %d",
+					 HIST_MAX_SINCE_S);
+	}
+	if (res_name) {
+		res = hist_res_parse(res_name);
+		if (res < HIST_AUTO)
+			return api_error("invalid_argument", "unknown resolution '%s' "
+					 "(raw, 10s, 1m or auto)", res_name);
+	}
+	o = hist_query(name, since, res, wall_ms() / 1000);
+	if (!o)
+		return api_error("not_found", "no history for '%s' (a member's name, or system)",
+				 name);
+	return o;
+}
+
 static struct json_object *ok_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static struct json_object *ok_message(const char *fmt, ...)
@@ -232,7 +264,8 @@ static long rss_kb(void)
 
 static struct json_object *features_json(void)
 {
-	static const char *const features[] = { "unix-socket", "uci-config", NULL };
+	static const char *const features[] = { "unix-socket", "uci-config", "http", "prometheus",
+						 NULL };
 	struct json_object *arr = json_object_new_array();
 
 	for (int i = 0; features[i]; i++)
@@ -271,9 +304,13 @@ static struct json_object *m_info(struct json_object *params)
 	json_object_object_add(cpu, "system", json_object_new_int64((int64_t)ru.ru_stime.tv_sec * 1000 +
 								    ru.ru_stime.tv_usec / 1000));
 	json_object_object_add(o, "cpu_ms", cpu);
+	json_object_object_add(o, "resources", res_json());
+	json_object_object_add(o, "history", hist_info_json());
 	json_object_object_add(o, "config_path", json_object_new_string(d->cfg_path));
 	json_object_object_add(o, "state_dir", json_object_new_string(d->state_dir));
 	json_object_object_add(o, "log_level", json_object_new_string(log_level_name(log_threshold)));
+	json_object_object_add(o, "mqtt", mqtt_info_json());
+	json_object_object_add(o, "http", http_info_json());
 	return o;
 }
 
@@ -281,6 +318,10 @@ static struct json_object *m_info(struct json_object *params)
 
 static const struct api_param no_params[] = { { NULL, 0 } };
 static const struct api_param events_params[] = { { "limit", json_type_int }, { NULL, 0 } };
+static const struct api_param history_params[] = {
+	{ "name", json_type_string }, { "since_s", json_type_int },
+	{ "resolution", json_type_string }, { NULL, 0 }
+};
 static const struct api_param action_params[] = {
 	{ "cmd", json_type_string }, { "name", json_type_string },
 	{ "level", json_type_string }, { NULL, 0 }
@@ -292,6 +333,7 @@ static const struct api_method methods[] = {
 	{ "status", m_status, no_params },
 	{ "members", m_members, no_params },
 	{ "events", m_events, events_params },
+	{ "history", m_history, history_params },
 	{ "action", m_action, action_params },
 	{ "config.get", m_config_get, get_params },
 	{ "config.set", m_config_set, set_params },
@@ -338,6 +380,23 @@ struct json_object *api_call(const char *method, struct json_object *params)
 		return err ? err : methods[i].fn(params);
 	}
 	return api_error("unknown_method", "unknown method '%s'", method);
+}
+
+enum json_type api_param_type(const char *method, const char *param)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++) {
+		if (strcmp(methods[i].name, method))
+			continue;
+		for (const struct api_param *p = methods[i].params; p->name; p++)
+			if (!strcmp(p->name, param))
+				return p->type;
+	}
+	return json_type_null;
+}
+
+bool api_is_write(const char *method)
+{
+	return !strcmp(method, "action") || !strcmp(method, "config.set");
 }
 
 static char *to_line(struct json_object *o, size_t *outlen)

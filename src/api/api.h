@@ -4,15 +4,23 @@
 #ifndef AUTONOMY_API_H
 #define AUTONOMY_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-struct json_object;
+#include <json-c/json_types.h>
 
 #define API_MAX_REQUEST	65536	/* bytes in one request line, newline included */
 
 /* Runs one method. params may be NULL. Returns the result, or an error object
  * {"error":{"code","message"}}; the caller owns it. */
 struct json_object *api_call(const char *method, struct json_object *params);
+
+/* The JSON type method expects for param; json_type_null when the method does
+ * not exist or takes no such parameter. For transports whose parameters arrive
+ * as text (the HTTP query string). */
+enum json_type api_param_type(const char *method, const char *param);
+/* The method changes something (HTTP asks for the token and for POST). */
+bool api_is_write(const char *method);
 
 /* Parses one request line ({"method":…,"params":{…}}), runs it and returns the
  * reply as a malloc'd, newline-terminated string (*outlen bytes). Never fails:

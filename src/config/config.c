@@ -77,6 +77,39 @@ const struct cfg_opt cfg_schema[] = {
 	MAIN_INT(dish_timeout_ms, "1500", 100, 10000, "Deadline of every call to the dish."),
 	MAIN_INT(dish_outage_grace_ms, "1000", 0, 60000,
 		 "A dish outage lasting longer than this is a hard failure (hard:dish-outage:CAUSE)."),
+	MAIN_INT(max_ram_kb, "512", 64, 65536,
+		 "RAM for the history of every member and the system; the spans shrink to fit."),
+	{ "autonomy", "history_file", CFG_T_STRING, MAIN(history_file), "", 0, 0, NULL, 0,
+	  "Absolute path: the history is saved there at a clean stop and read at start; "
+	  "empty = RAM only." },
+	{ "autonomy", "mqtt_host", CFG_T_HOST, MAIN(mqtt_host), "", 0, 0, NULL, 0,
+	  "MQTT broker (IP address or host name); empty turns MQTT off." },
+	MAIN_INT(mqtt_port, "1883", 1, 65535, "MQTT broker port (8883 is usual with TLS)."),
+	{ "autonomy", "mqtt_username", CFG_T_STRING, MAIN(mqtt_username), "", 0, 0, NULL, 0,
+	  "MQTT user name; empty connects without one." },
+	{ "autonomy", "mqtt_password", CFG_T_STRING, MAIN(mqtt_password), "", 0, 0, NULL,
+	  CFG_F_SECRET, "MQTT password (secret: masked in config.get, never logged)." },
+	{ "autonomy", "mqtt_tls", CFG_T_BOOL, MAIN(mqtt_tls), "0", 0, 0, NULL, 0,
+	  "1 connects to the broker over TLS and verifies its certificate." },
+	{ "autonomy", "mqtt_cafile", CFG_T_STRING, MAIN(mqtt_cafile), "", 0, 0, NULL, 0,
+	  "CA certificate (PEM) for mqtt_tls; empty = the system CAs in /etc/ssl/certs." },
+	{ "autonomy", "mqtt_prefix", CFG_T_TOPIC, MAIN(mqtt_prefix), "autonomy", 0, 0, NULL, 0,
+	  "Topic prefix: PREFIX/state, PREFIX/member/NAME, PREFIX/event, PREFIX/info, PREFIX/availability." },
+	{ "autonomy", "mqtt_client_id", CFG_T_STRING, MAIN(mqtt_client_id), "", 0, 0, NULL, 0,
+	  "MQTT client id; empty = autonomy-HOSTNAME." },
+	MAIN_INT(mqtt_interval_s, "10", 1, 3600,
+		 "State and member samples are published this often (and state at every change)."),
+	{ "autonomy", "mqtt_ha_discovery", CFG_T_BOOL, MAIN(mqtt_ha_discovery), "0", 0, 0, NULL, 0,
+	  "1 publishes Home Assistant MQTT discovery configs for the uplinks." },
+	{ "autonomy", "mqtt_ha_prefix", CFG_T_TOPIC, MAIN(mqtt_ha_prefix), "homeassistant", 0, 0,
+	  NULL, 0, "Home Assistant's discovery prefix." },
+	{ "autonomy", "http_listen", CFG_T_ADDR, MAIN(http_listen), "127.0.0.1", 0, 0, NULL, 0,
+	  "Address of the HTTP server (API, event stream, /metrics, dashboard); empty turns it off." },
+	MAIN_INT(http_port, "8080", 1, 65535, "TCP port of the HTTP server."),
+	{ "autonomy", "http_token", CFG_T_STRING, MAIN(http_token), "", 0, 0, NULL, CFG_F_SECRET,
+	  "Bearer token for HTTP writes, and for every API request when listening beyond loopback." },
+	{ "autonomy", "http_root", CFG_T_STRING, MAIN(http_root), "/usr/share/autonomy/www", 0, 0,
+	  NULL, 0, "Directory of the dashboard's files, served at /." },
 	{ "member", "enabled", CFG_T_BOOL, MEMB(enabled), "1", 0, 0, NULL, 0,
 	  "0 keeps the member in the config but out of every decision." },
 	{ "member", "device", CFG_T_IFNAME, MEMB(device), NULL, 0, 0, NULL, CFG_F_REQUIRED,
@@ -103,6 +136,7 @@ const struct cfg_opt cfg_schema[] = {
 static const char *const type_names[] = {
 	[CFG_T_BOOL] = "bool", [CFG_T_INT] = "int", [CFG_T_STRING] = "string",
 	[CFG_T_ENUM] = "enum", [CFG_T_IFNAME] = "device", [CFG_T_ADDRS] = "list",
+	[CFG_T_HOST] = "string", [CFG_T_TOPIC] = "string", [CFG_T_ADDR] = "string",
 };
 
 const struct cfg_opt *cfg_find_opt(const char *section_type, const char *name)
@@ -236,6 +270,64 @@ static int parse_string(const struct cfg_opt *o, char *out, const char *s, char 
 	return 0;
 }
 
+/* A DNS name (letters, digits, '-', '_', dot-separated labels of 1 to 63) or an
+ * IP literal; empty is allowed (it turns the feature off). */
+static int parse_host(const struct cfg_opt *o, char *out, const char *s, char *err, size_t errlen)
+{
+	size_t label = 0;
+
+	if (!valid_addr(s)) {
+		for (const char *c = s; *c; c++) {
+			if (*c == '.' && label) {
+				label = 0;
+			} else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				   (*c >= '0' && *c <= '9') || *c == '-' || *c == '_') {
+				if (++label > 63)
+					break;
+			} else {
+				label = 64;
+				break;
+			}
+		}
+		if (label > 63 || (*s && !label && s[strlen(s) - 1] != '.')) {
+			snprintf(err, errlen, "'%s' is not a host name or an IP address", s);
+			return -1;
+		}
+	}
+	return parse_string(o, out, s, err, errlen);
+}
+
+/* An MQTT topic prefix: printable ASCII without spaces, no wildcard, no empty
+ * level (leading, trailing or doubled '/'), no leading '$' (the broker's own). */
+static int parse_topic(const struct cfg_opt *o, char *out, const char *s, char *err, size_t errlen)
+{
+	size_t len = strlen(s);
+
+	if (!len) {
+		snprintf(err, errlen, "must not be empty");
+		return -1;
+	}
+	for (const char *c = s; *c; c++) {
+		if (*c == '+' || *c == '#') {
+			snprintf(err, errlen, "'%s' contains the wildcard '%c'", s, *c);
+			return -1;
+		}
+		if (*c <= ' ' || *c > '~') {
+			snprintf(err, errlen, "'%s': use printable ASCII without spaces", s);
+			return -1;
+		}
+	}
+	if (s[0] == '/' || s[len - 1] == '/' || strstr(s, "//")) {
+		snprintf(err, errlen, "'%s' has an empty topic level", s);
+		return -1;
+	}
+	if (s[0] == '$') {
+		snprintf(err, errlen, "'%s' starts with '$' (reserved for the broker)", s);
+		return -1;
+	}
+	return parse_string(o, out, s, err, errlen);
+}
+
 int cfg_parse_value(const struct cfg_opt *o, void *base, const char *const *vals,
 		    int nvals, char *err, size_t errlen)
 {
@@ -277,6 +369,16 @@ int cfg_parse_value(const struct cfg_opt *o, void *base, const char *const *vals
 		strlcpy_ok(p, vals[0], o->size);
 		return 0;
 	case CFG_T_STRING:
+		return parse_string(o, p, vals[0], err, errlen);
+	case CFG_T_HOST:
+		return parse_host(o, p, vals[0], err, errlen);
+	case CFG_T_TOPIC:
+		return parse_topic(o, p, vals[0], err, errlen);
+	case CFG_T_ADDR:
+		if (vals[0][0] && !valid_addr(vals[0])) {
+			snprintf(err, errlen, "'%s' is not an IP address", vals[0]);
+			return -1;
+		}
 		return parse_string(o, p, vals[0], err, errlen);
 	default:
 		snprintf(err, errlen, "unsupported option type");

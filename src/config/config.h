@@ -26,6 +26,8 @@ struct uci_file;
 #define CFG_ADDR_LEN		46	/* INET6_ADDRSTRLEN */
 #define CFG_PATH_LEN		256
 #define CFG_ERR_LEN		512
+#define CFG_HOST_LEN		254	/* a DNS name or an IP literal */
+#define CFG_TOPIC_LEN		128	/* MQTT topic prefixes */
 
 enum mem_class {
 	MEM_CLASS_AUTO,
@@ -80,6 +82,26 @@ struct cfg_main {
 	int dish_poll_ms;
 	int dish_timeout_ms;
 	int dish_outage_grace_ms;
+	/* history (telem/history.c, telem/sampler.c) */
+	int max_ram_kb;
+	char history_file[CFG_PATH_LEN];	/* "" = RAM only */
+	/* MQTT telemetry (telem/mqtt.c) */
+	char mqtt_host[CFG_HOST_LEN];	/* "" = off */
+	int mqtt_port;
+	char mqtt_username[128];
+	char mqtt_password[128];	/* secret */
+	bool mqtt_tls;
+	char mqtt_cafile[CFG_PATH_LEN];
+	char mqtt_prefix[CFG_TOPIC_LEN];
+	char mqtt_client_id[64];	/* "" = autonomy-<hostname> */
+	int mqtt_interval_s;
+	bool mqtt_ha_discovery;
+	char mqtt_ha_prefix[CFG_TOPIC_LEN];
+	/* HTTP server (api/http.c) */
+	char http_listen[CFG_ADDR_LEN];	/* "" = off */
+	int http_port;
+	char http_token[128];		/* secret */
+	char http_root[CFG_PATH_LEN];
 };
 
 struct cfg_addrs {
@@ -114,6 +136,9 @@ enum cfg_type {
 	CFG_T_ENUM,
 	CFG_T_IFNAME,
 	CFG_T_ADDRS,		/* list of IPv4/IPv6 literals */
+	CFG_T_HOST,		/* a host name or an IP literal; "" allowed */
+	CFG_T_TOPIC,		/* an MQTT topic prefix: levels without + # or empty ones */
+	CFG_T_ADDR,		/* one IPv4/IPv6 literal; "" allowed */
 };
 
 #define CFG_F_SECRET	0x1	/* masked in config.get, never logged */

@@ -1,9 +1,12 @@
 #include "core/daemon.h"
+#include "api/http.h"
 #include "decide/engine.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "member/member.h"
 #include "telem/evlog.h"
+#include "telem/mqtt.h"
+#include "telem/sampler.h"
 
 #include <string.h>
 
@@ -40,6 +43,9 @@ void daemon_apply(const struct config *c)
 	d->cfg_error[0] = '\0';
 	mem_sync(eng_effective_config(&d->cfg));
 	eng_members_changed();
+	sampler_apply();
+	mqtt_apply(&d->cfg.main);
+	http_apply();
 }
 
 int daemon_reload(void)

@@ -185,3 +185,15 @@ int write_file_atomic(const char *path, const char *data, size_t len, unsigned m
 		unlink(tmp);
 	return err;
 }
+
+uint32_t crc32_ieee(const uint8_t *p, size_t len)
+{
+	uint32_t crc = 0xffffffffu;
+
+	while (len--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
+	}
+	return ~crc;
+}

@@ -46,4 +46,7 @@ long read_file(const char *path, size_t max, char **out);
  * Returns 0 or -errno. */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode);
 
+/* CRC-32 (IEEE 802.3, as zlib's crc32) of len bytes. */
+uint32_t crc32_ieee(const uint8_t *p, size_t len);
+
 #endif

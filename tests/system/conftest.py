@@ -14,11 +14,13 @@ AUTONOMYD = os.path.join(BUILD, "autonomyd")
 AUTONOMYCTL = os.path.join(BUILD, "autonomyctl")
 
 # The devices do not exist on the test host, and the controller only observes:
-# these tests must never touch the host's routes.
+# these tests must never touch the host's routes. HTTP is off (it would take the
+# host's port 8080); tests/system/test_http.py gives each daemon a free port.
 BASE_CONFIG = """\
 config autonomy 'main'
 	option log_level 'info'
 	option controller 'none'
+	option http_listen ''
 
 config member 'fiber'
 	option device 'eth1'

@@ -737,6 +737,8 @@ static void test_rpcd_list(void **state)
 	static const struct { const char *method; const char *arg; enum json_type type; } sig[] = {
 		{ "status", NULL, json_type_object }, { "members", NULL, json_type_object },
 		{ "events", "limit", json_type_int }, { "action", "cmd", json_type_string },
+		{ "history", "name", json_type_string }, { "history", "since_s", json_type_int },
+		{ "history", "resolution", json_type_string },
 		{ "action", "name", json_type_string }, { "action", "level", json_type_string },
 		{ "config.get", "schema", json_type_boolean },
 		{ "config.set", "values", json_type_object }, { "info", NULL, json_type_object },
@@ -754,7 +756,7 @@ static void test_rpcd_list(void **state)
 	assert_ptr_equal(strchr(buf, '\n'), buf + len - 1);
 	list = parse(buf);
 	assert_true(json_object_is_type(list, json_type_object));
-	assert_int_equal(json_object_object_length(list), 7);
+	assert_int_equal(json_object_object_length(list), 8);
 	for (i = 0; i < sizeof(sig) / sizeof(sig[0]); i++) {
 		assert_true(json_object_object_get_ex(list, sig[i].method, &m));
 		assert_true(json_object_is_type(m, json_type_object));
