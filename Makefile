@@ -146,7 +146,7 @@ FUZZ_LIB_SRCS := $(LIB_SRCS)
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	$(call say,FUZZCC,$@)clang $(ALL_CPPFLAGS) -std=gnu11 -g -O1 $(PKG_CFLAGS) \
-		-fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
 
 fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \

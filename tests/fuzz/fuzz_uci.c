@@ -182,7 +182,8 @@ static char *export(const struct uci_file *f, size_t *len)
 			for (k = 0; k < o->nvalues; k++) {
 				char *q = quote(o->values[k]);
 
-				if (strlen(q) + strlen(o->name) + 8 > UCI_MAX_LINE)
+				/* the line without its newline: "\toption NAME VALUE" */
+				if (strlen(q) + strlen(o->name) + (o->is_list ? 7 : 9) > UCI_MAX_LINE)
 					fit = 0;
 				fprintf(out, "\t%s %s %s\n", o->is_list ? "list" : "option",
 					o->name, q);
