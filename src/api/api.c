@@ -265,6 +265,7 @@ static long rss_kb(void)
 static struct json_object *features_json(void)
 {
 	static const char *const features[] = { "unix-socket", "uci-config", "http", "prometheus",
+						 "mqtt", "history", WITH_STARLINK ? "starlink" : NULL,
 						 NULL };
 	struct json_object *arr = json_object_new_array();
 
