@@ -3,6 +3,7 @@
 #   make            build build/autonomyd and build/autonomyctl
 #   make test       install missing packages, unit tests (plain and ASan/UBSan), system tests
 #   make check      static analysis (cppcheck) and a short run of every fuzz target
+#   make www        the dashboard in build/www (needs node and npm; `make` does not)
 #   make demo       build, bring up the lab, run autonomyd in it and play a story of faults
 #   make install    PREFIX=/usr DESTDIR=…
 #
@@ -17,6 +18,9 @@ BINDIR     ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 PKG_CONFIG ?= pkg-config
 BUILD      ?= build
+# The dashboard; autonomyd's http_root defaults to /usr/share/autonomy/www (PREFIX=/usr).
+WWWDIR     ?= $(PREFIX)/share/autonomy/www
+WWW_DEFAULT := /usr/share/autonomy/www
 
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
@@ -75,7 +79,7 @@ CTL_OBJS   := $(call obj,$(CTL_SRCS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
-.PHONY: all test unit unit-bins bench unit-asan system check fuzz demo install uninstall clean deps test-deps
+.PHONY: all test unit unit-bins bench unit-asan system check fuzz demo install uninstall clean deps test-deps www
 all: $(BUILD)/autonomyd $(BUILD)/autonomyctl
 
 $(BUILD)/obj/%.o: %.c
@@ -166,10 +170,32 @@ check: test-deps fuzz
 bench: all
 	@/usr/bin/python3 bench/failover
 
+# ---- the dashboard (www/, docs/USER-GUIDE.md) ------------------------------
+# npm ci fetches uPlot (copied into the build, never committed) and playwright-core
+# (the browser tests); www/build.mjs assembles the files; gzip -9 variants are served
+# to clients that accept them.
+WWW_SRCS   := $(wildcard www/*.html www/*.css www/*.webmanifest www/*.js www/*.mjs \
+              www/js/*.js www/icons/*)
+WWW_NPM    := www/node_modules/.package-lock.json
+
+www: $(BUILD)/www.stamp
+
+$(WWW_NPM): www/package.json $(wildcard www/package-lock.json)
+	$(call say,NPM,www)cd www && if [ -f package-lock.json ]; then \
+		npm ci --no-audit --no-fund --loglevel=error; \
+	else npm install --no-audit --no-fund --loglevel=error; fi
+	$(Q)touch $@
+
+$(BUILD)/www.stamp: $(WWW_SRCS) $(WWW_NPM)
+	$(call say,WWW,$(BUILD)/www)node www/build.mjs $(BUILD)/www >/dev/null
+	$(Q)find $(BUILD)/www -type f \( -name '*.html' -o -name '*.css' -o -name '*.js' -o \
+		-name '*.webmanifest' -o -name '*.svg' -o -name '*.txt' \) -exec gzip -9 -k -n -f {} +
+	$(Q)touch $@
+
 # ---- demo, install -------------------------------------------------------
 demo:
 	@sh scripts/deps.sh demo
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all www
 	@sh scripts/demo.sh
 
 install: all
@@ -179,10 +205,23 @@ install: all
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/autonomy/autonomy.conf ]; then \
 		install -d $(DESTDIR)$(SYSCONFDIR)/autonomy; \
 		install -m 0600 examples/autonomy.conf $(DESTDIR)$(SYSCONFDIR)/autonomy/autonomy.conf; \
+		[ "$(WWWDIR)" = "$(WWW_DEFAULT)" ] || sed -i "/^config autonomy 'main'/a\\\toption http_root '$(WWWDIR)'" \
+			$(DESTDIR)$(SYSCONFDIR)/autonomy/autonomy.conf; \
+	elif [ "$(WWWDIR)" != "$(WWW_DEFAULT)" ]; then \
+		echo "install: the dashboard goes to $(WWWDIR); if the config has no http_root, run"; \
+		echo "install:   autonomyctl config set main.http_root=$(WWWDIR)"; \
+	fi
+	@if [ -f $(BUILD)/www/index.html ]; then \
+		rm -rf $(DESTDIR)$(WWWDIR) && install -d $(DESTDIR)$(WWWDIR) && \
+		cp -R $(BUILD)/www/. $(DESTDIR)$(WWWDIR)/ && chmod -R u=rwX,go=rX $(DESTDIR)$(WWWDIR) && \
+		echo "install: the dashboard in $(DESTDIR)$(WWWDIR)"; \
+	else \
+		echo "install: the dashboard is not built (make www), so not installed"; \
 	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/autonomyd $(DESTDIR)$(BINDIR)/autonomyctl
+	rm -rf $(DESTDIR)$(WWWDIR)
 
 clean:
 	rm -rf build

@@ -1,6 +1,7 @@
 #!/bin/sh
 # make demo: build the lab, run autonomyd in it and play a story of faults while
-# printing what autonomy decides and which uplink really carries traffic.
+# printing what autonomy decides and which uplink really carries traffic. The
+# dashboard shows the same story live at http://127.0.0.1:8080/.
 # Ctrl-C stops the daemon and removes the lab.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -56,12 +57,15 @@ trap cleanup INT TERM EXIT
 $LAB down >/dev/null 2>&1
 $LAB up || exit 1
 mkdir -p /run/autonomy-lab
-# The lab's configuration with a shorter failback wait, so the story moves on.
-sed "s/^config autonomy 'main'$/config autonomy 'main'\n\toption restore_min_duration_s '15'/" \
-	lab/autonomy.conf >"$CONF"
+# The lab's configuration with a shorter failback wait, so the story moves on, and a
+# token of this run for the dashboard's changes (settings, actions).
+TOKEN=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+(umask 077 && sed "s/^config autonomy 'main'$/config autonomy 'main'\n\toption restore_min_duration_s '15'\n\toption http_token '$TOKEN'/" \
+	lab/autonomy.conf >"$CONF")
 $LAB start -c "$CONF" || exit 1
 echo "autonomyd runs in namespace ar-router; in another terminal:"
 echo "  lab/lab run autonomyctl status      lab/lab logs"
+echo "or open the dashboard: http://127.0.0.1:8080/  (token for changes: $TOKEN)"
 echo
 
 say "three uplinks: starlink (weight 100), fiber (80), cellular (50, metered)"

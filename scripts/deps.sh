@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs the Debian/Ubuntu packages autonomy needs for a job, or says how.
 #   scripts/deps.sh build   libraries and tools to compile
-#   scripts/deps.sh demo    build + what the lab uses
-#   scripts/deps.sh test    build + lab + what the tests use
+#   scripts/deps.sh demo    build + what the lab and the dashboard use
+#   scripts/deps.sh test    build + lab + dashboard + what the tests use
 # As root on a system with apt-get, missing packages are installed; otherwise the
 # exact command is printed and the script exits 1.
 set -eu
@@ -10,12 +10,14 @@ set -eu
 job=${1:-build}
 build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libmosquitto-dev"
 lab_pkgs="iproute2 nftables python3 util-linux procps python3-grpcio python3-protobuf python3-grpc-tools"
+# The dashboard: make www (npm), its browser tests and icons (chromium).
+www_pkgs="npm chromium"
 test_pkgs="libcmocka-dev clang python3-pytest valgrind cppcheck shellcheck busybox curl mosquitto mosquitto-clients python3-paho-mqtt prometheus"
 
 case "$job" in
 build) want=$build_pkgs ;;
-demo) want="$build_pkgs $lab_pkgs" ;;
-test) want="$build_pkgs $lab_pkgs $test_pkgs" ;;
+demo) want="$build_pkgs $lab_pkgs $www_pkgs" ;;
+test) want="$build_pkgs $lab_pkgs $www_pkgs $test_pkgs" ;;
 *) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
 esac
 
@@ -26,6 +28,8 @@ fi
 
 missing=""
 for p in $want; do
+	# Node.js builds from elsewhere (NodeSource) bring npm and conflict with Debian's.
+	[ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$status" in
 	*" installed") ;;
