@@ -6,6 +6,7 @@
 #   make www        the dashboard in build/www (needs node and npm; `make` does not)
 #   make demo       build, bring up the lab, run autonomyd in it and play a story of faults
 #   make install    PREFIX=/usr DESTDIR=…
+#   make ipk        an OpenWrt .ipk for the host in build/ipk (docs/OPENWRT.md)
 #
 # Respects CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows full commands;
 # WERROR=1 (set automatically when CI is set) turns warnings into errors.
@@ -34,11 +35,13 @@ endif
 
 WITH_STARLINK ?= 1
 
-PKGS       := json-c libmnl libmicrohttpd libmosquitto
+PKGS       := json-c libmnl libmicrohttpd libmosquitto libcurl libcrypto
 ifeq ($(WITH_STARLINK),1)
 PKGS       += libnghttp2 libprotobuf-c
 endif
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+# Debian's libcurl.pc names the multiarch include directory, which the compiler
+# searches anyway and which makes cppcheck read glibc's own headers.
+PKG_CFLAGS := $(filter-out -I/usr/include/%-linux-gnu,$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # Debian's libev ships no .pc file.
 EV_LIBS    := $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev)
@@ -79,7 +82,7 @@ CTL_OBJS   := $(call obj,$(CTL_SRCS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
-.PHONY: all test unit unit-bins bench unit-asan system check fuzz demo install uninstall clean deps test-deps www
+.PHONY: all test unit unit-bins bench unit-asan system check fuzz demo install uninstall clean deps test-deps www ipk
 all: $(BUILD)/autonomyd $(BUILD)/autonomyctl
 
 $(BUILD)/obj/%.o: %.c
@@ -218,6 +221,10 @@ install: all
 	else \
 		echo "install: the dashboard is not built (make www), so not installed"; \
 	fi
+
+# An OpenWrt package of this build (stripped; build/www too if made): docs/OPENWRT.md.
+ipk: all
+	@sh scripts/mkipk.sh $(BUILD) $(VERSION) $(WITH_STARLINK)
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/autonomyd $(DESTDIR)$(BINDIR)/autonomyctl

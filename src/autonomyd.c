@@ -11,6 +11,7 @@
 #include "core/util.h"
 #include "decide/engine.h"
 #include "member/member.h"
+#include "notify/notify.h"
 #include "telem/evlog.h"
 #include "telem/metrics.h"
 #include "telem/mqtt.h"
@@ -216,6 +217,7 @@ static int run(const struct options *o)
 		goto out_signals;
 	sampler_init(d->loop);
 	mqtt_init(d->loop);
+	notify_init(d->loop);
 	if (sock_init(d->loop, state_path(sock_file, sizeof(sock_file), "autonomy.sock")) < 0)
 		goto out_sampler;
 	http_init(d->loop);
@@ -229,6 +231,7 @@ static int run(const struct options *o)
 	http_fini();
 	sock_fini();
 out_sampler:
+	notify_fini();
 	mqtt_fini();
 	sampler_fini();
 	eng_fini();
@@ -236,6 +239,7 @@ out_signals:
 	signals_fini(d->loop);
 	ev_loop_destroy(d->loop);
 out_state:
+	d->saved.clean_stop = true;
 	state_save(&d->saved);
 	state_fini();
 out_mem:

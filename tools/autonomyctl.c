@@ -434,6 +434,105 @@ static int ctl_run(struct ctl_opts *o, const struct ctl_call *call)
 	return ret;
 }
 
+static const char *ctl_field(struct json_object *o, const char *key)
+{
+	const char *s = json_object_get_string(json_object_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* notify test: the daemon answers with message ids at once; the outcome is
+ * asked for with notify.status until the message is done or the time is up. */
+static struct json_object *ctl_notify_status(struct ctl_opts *o, struct json_object *msg,
+					     char *err, size_t errlen)
+{
+	struct json_object *req = json_object_new_object(), *params = json_object_new_object();
+	struct json_object *r;
+
+	json_object_object_add(params, "id", json_object_get(json_object_object_get(msg, "id")));
+	json_object_object_add(req, "method", json_object_new_string("notify.status"));
+	json_object_object_add(req, "params", params);
+	r = ctl_send(&o->conn, req, err, errlen);
+	json_object_put(req);
+	return r;
+}
+
+/* The last status of one message; a daemon that went away gives state "unknown". */
+static struct json_object *ctl_notify_wait(struct ctl_opts *o, struct json_object *msg,
+					   double end)
+{
+	struct json_object *r;
+	char err[512];
+
+	while ((r = ctl_notify_status(o, msg, err, sizeof(err)))) {
+		if (ctl_reply_is_error(r) || strcmp(ctl_field(r, "state"), "sending") ||
+		    ctl_now() >= end)
+			return r;
+		json_object_put(r);
+		poll(NULL, 0, 200);
+	}
+	r = json_object_new_object();
+	json_object_object_add(r, "notifier", json_object_get(json_object_object_get(msg,
+										     "notifier")));
+	json_object_object_add(r, "state", json_object_new_string("unknown"));
+	json_object_object_add(r, "answer", json_object_new_string(err));
+	return r;
+}
+
+static struct json_object *ctl_notify_poll(struct ctl_opts *o, struct json_object *msgs,
+					   double wait_s, int *undone)
+{
+	struct json_object *out = json_object_new_array();
+	double end = ctl_now() + wait_s;
+
+	for (size_t i = 0; i < json_object_array_length(msgs); i++) {
+		struct json_object *r = ctl_notify_wait(o, json_object_array_get_idx(msgs, i), end);
+
+		if (ctl_reply_is_error(r) || strcmp(ctl_field(r, "state"), "delivered"))
+			(*undone)++;
+		json_object_array_add(out, r);
+	}
+	return out;
+}
+
+static int ctl_notify_test(struct ctl_opts *o, const struct ctl_call *call)
+{
+	struct json_object *reply, *msgs, *wait, *res;
+	char err[512] = "";
+	int undone = 0;
+
+	reply = ctl_send(&o->conn, call->request, err, sizeof(err));
+	if (!reply) {
+		fprintf(stderr, "autonomyctl: cannot reach autonomyd at %s%s\n", err,
+			o->conn.connect_failed ? " (is it running?)" : "");
+		return CTL_EXIT_UNREACHABLE;
+	}
+	if (ctl_reply_is_error(reply) || !json_object_object_get_ex(reply, "messages", &msgs)) {
+		int ret = ctl_output(o, call, reply);
+
+		json_object_put(reply);
+		return ret;
+	}
+	json_object_object_get_ex(reply, "wait_s", &wait);
+	res = ctl_notify_poll(o, msgs, wait ? json_object_get_double(wait) : 12.0, &undone);
+	if (o->json) {
+		ctl_print_json(stdout, res);
+	} else {
+		for (size_t i = 0; i < json_object_array_length(res); i++) {
+			struct json_object *r = json_object_array_get_idx(res, i);
+
+			if (ctl_reply_is_error(r))
+				ctl_print_error(stdout, r);
+			else
+				printf("%s: %s: %s\n", ctl_field(r, "notifier"), ctl_field(r, "state"),
+				       ctl_field(r, "answer"));
+		}
+	}
+	json_object_put(res);
+	json_object_put(reply);
+	return undone ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl_opts opts = { 0 };
@@ -458,6 +557,9 @@ int main(int argc, char **argv)
 		break;
 	case CTL_CMD_RPCD_CALL:
 		ret = ctl_rpcd_call(stdin, stdout, call.arg, ctl_send, &opts.conn);
+		break;
+	case CTL_CMD_NOTIFY_TEST:
+		ret = ctl_notify_test(&opts, &call);
 		break;
 	default:
 		ret = ctl_run(&opts, &call);

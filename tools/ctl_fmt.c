@@ -1034,6 +1034,8 @@ void ctl_usage(FILE *out)
 	      "  config unset K [K...]     remove options so their defaults apply\n"
 	      "  info                      version, build, features, resource use\n"
 	      "  starlink                  the Starlink dish of each starlink member\n"
+	      "  notify test [CHANNEL]     send a test message to notifier CHANNEL (or every\n"
+	      "                            enabled one) and print each channel's answer\n"
 	      "  rpcd list                 rpcd exec plugin: the method signatures\n"
 	      "  rpcd call METHOD          rpcd exec plugin: call with ubus arguments on stdin\n"
 	      "  help                      this text\n"
@@ -1112,6 +1114,18 @@ static int ctl_build_events(const struct ctl_verb *verb, struct ctl_call *call,
 		}
 		json_object_object_add(params, "limit", json_object_new_int((int)n));
 	}
+	call->request = ctl_new_request(verb->method, params);
+	return 0;
+}
+
+static int ctl_build_notify_test(const struct ctl_verb *verb, struct ctl_call *call,
+				 int argc, char **argv, char *err, size_t errlen)
+{
+	struct json_object *params = json_object_new_object();
+
+	(void)err; (void)errlen;
+	if (argc)
+		json_object_object_add(params, "channel", json_object_new_string(argv[0]));
 	call->request = ctl_new_request(verb->method, params);
 	return 0;
 }
@@ -1227,6 +1241,8 @@ static const struct ctl_verb ctl_verbs[] = {
 	  "config.set", ctl_build_config_set },
 	{ "info", NULL, CTL_CMD_INFO, 0, 0, "info", "info", ctl_build_plain },
 	{ "starlink", NULL, CTL_CMD_STARLINK, 0, 0, "starlink", "members", ctl_build_plain },
+	{ "notify", "test", CTL_CMD_NOTIFY_TEST, 0, 1, "notify test [CHANNEL]", "notify.test",
+	  ctl_build_notify_test },
 	{ "rpcd", "list", CTL_CMD_RPCD_LIST, 0, 0, "rpcd list", NULL, ctl_build_local },
 	{ "rpcd", "call", CTL_CMD_RPCD_CALL, 1, 1, "rpcd call METHOD", NULL, ctl_build_local },
 	/* How rpcd itself runs us as /usr/libexec/rpcd/autonomy. */

@@ -45,6 +45,14 @@ struct json_object *ctl_rpcd_signatures(void)
 	json_object_object_add(sig, "config.set", o);
 
 	json_object_object_add(sig, "info", json_object_new_object());
+
+	o = json_object_new_object();
+	json_object_object_add(o, "channel", json_object_new_string("str"));
+	json_object_object_add(sig, "notify.test", o);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int(32));
+	json_object_object_add(sig, "notify.status", o);
 	return sig;
 }
 

@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "decide/engine.h"
 #include "member/member.h"
+#include "notify/notify.h"
 #include "telem/evlog.h"
 #include "telem/mqtt.h"
 #include "telem/history.h"
@@ -265,7 +266,8 @@ static long rss_kb(void)
 static struct json_object *features_json(void)
 {
 	static const char *const features[] = { "unix-socket", "uci-config", "http", "prometheus",
-						 "mqtt", "history", WITH_STARLINK ? "starlink" : NULL,
+						 "mqtt", "history", "notify",
+						 WITH_STARLINK ? "starlink" : NULL,
 						 NULL };
 	struct json_object *arr = json_object_new_array();
 
@@ -312,7 +314,22 @@ static struct json_object *m_info(struct json_object *params)
 	json_object_object_add(o, "log_level", json_object_new_string(log_level_name(log_threshold)));
 	json_object_object_add(o, "mqtt", mqtt_info_json());
 	json_object_object_add(o, "http", http_info_json());
+	json_object_object_add(o, "notify", notify_info_json());
 	return o;
+}
+
+static struct json_object *m_notify_test(struct json_object *params)
+{
+	return notify_test_json(param_str(params, "channel"));
+}
+
+static struct json_object *m_notify_status(struct json_object *params)
+{
+	struct json_object *v;
+
+	if (!params || !json_object_object_get_ex(params, "id", &v))
+		return api_error("invalid_argument", "notify.status needs the id notify.test gave");
+	return notify_status_json(json_object_get_int64(v));
 }
 
 /* ---- the table ------------------------------------------------------------------ */
@@ -329,6 +346,8 @@ static const struct api_param action_params[] = {
 };
 static const struct api_param get_params[] = { { "schema", json_type_boolean }, { NULL, 0 } };
 static const struct api_param set_params[] = { { "values", json_type_object }, { NULL, 0 } };
+static const struct api_param ntest_params[] = { { "channel", json_type_string }, { NULL, 0 } };
+static const struct api_param nstatus_params[] = { { "id", json_type_int }, { NULL, 0 } };
 
 static const struct api_method methods[] = {
 	{ "status", m_status, no_params },
@@ -339,6 +358,8 @@ static const struct api_method methods[] = {
 	{ "config.get", m_config_get, get_params },
 	{ "config.set", m_config_set, set_params },
 	{ "info", m_info, no_params },
+	{ "notify.test", m_notify_test, ntest_params },
+	{ "notify.status", m_notify_status, nstatus_params },
 };
 
 static const char *type_word(enum json_type t)
@@ -397,7 +418,8 @@ enum json_type api_param_type(const char *method, const char *param)
 
 bool api_is_write(const char *method)
 {
-	return !strcmp(method, "action") || !strcmp(method, "config.set");
+	return !strcmp(method, "action") || !strcmp(method, "config.set") ||
+	       !strcmp(method, "notify.test");
 }
 
 static char *to_line(struct json_object *o, size_t *outlen)

@@ -20,13 +20,22 @@ const char *const cfg_class_names[] = {
 	"auto", "starlink", "cellular", "wifi", "wired", "other", NULL
 };
 const char *const cfg_probe_names[] = { "icmp", "dns", "tcp", NULL };
-static const char *const controller_choices[] = { "auto", "route", "none", NULL };
+static const char *const controller_choices[] = { "auto", "route", "none", "mwan3", NULL };
+const char *const cfg_notifier_names[] = {
+	"webhook", "ntfy", "pushover", "telegram", "email", NULL
+};
+const char *const cfg_prio_names[] = { "low", "normal", "high", "urgent", NULL };
+const char *const cfg_notify_event_names[] = {
+	"failover", "failback", "member_down", "member_up", "dish_alert", "crash", "data_budget",
+	NULL
+};
 
 #define MAIN_INT(name, def, min, max, desc) \
 	{ "autonomy", #name, CFG_T_INT, MAIN(name), def, min, max, NULL, 0, desc }
 
 #define MAIN(f)	offsetof(struct cfg_main, f), sizeof(((struct cfg_main *)0)->f)
 #define MEMB(f)	offsetof(struct cfg_member, f), sizeof(((struct cfg_member *)0)->f)
+#define NOTI(f)	offsetof(struct cfg_notifier, f), sizeof(((struct cfg_notifier *)0)->f)
 
 const struct cfg_opt cfg_schema[] = {
 	{ "autonomy", "log_level", CFG_T_ENUM, MAIN(log_level), "info", 0, 0,
@@ -35,7 +44,13 @@ const struct cfg_opt cfg_schema[] = {
 	  NULL, CFG_F_RESTART,
 	  "Directory for the pid file, the control socket and the state file." },
 	{ "autonomy", "controller", CFG_T_ENUM, MAIN(controller), "auto", 0, 0, controller_choices,
-	  CFG_F_RESTART, "What moves traffic: route (default-route metrics), none (observe only); auto = route." },
+	  CFG_F_RESTART,
+	  "What moves traffic: route (default-route metrics), mwan3 (mwan3's hotplug events), none (observe only); auto = mwan3 when config_root/mwan3 has enabled interfaces, else route." },
+	{ "autonomy", "config_root", CFG_T_STRING, MAIN(config_root), "/etc/config", 0, 0, NULL, 0,
+	  "Directory holding the router's network, mwan3 and wireless files (member discovery, controller auto)." },
+	{ "autonomy", "mwan3_hotplug_call", CFG_T_STRING, MAIN(mwan3_hotplug_call),
+	  "/sbin/hotplug-call", 0, 0, NULL, CFG_F_RESTART,
+	  "Program the mwan3 controller runs as '<program> iface' with ACTION, INTERFACE and DEVICE set." },
 	{ "autonomy", "metric_base", CFG_T_INT, MAIN(metric_base), "10", 0, 100000, NULL,
 	  CFG_F_RESTART,
 	  "Metric of the active member's default route; the others get metric_base+1, +2, …" },
@@ -110,6 +125,26 @@ const struct cfg_opt cfg_schema[] = {
 	  "Bearer token for HTTP writes, and for every API request when listening beyond loopback." },
 	{ "autonomy", "http_root", CFG_T_STRING, MAIN(http_root), "/usr/share/autonomy/www", 0, 0,
 	  NULL, 0, "Directory of the dashboard's files, served at /." },
+	{ "autonomy", "notify_events", CFG_T_EVENTS, MAIN(notify_events),
+	  "failover:high failback member_down:high member_up dish_alert:high crash:high", 0, 0,
+	  cfg_notify_event_names, 0,
+	  "Events that notify, each with an optional :low, :normal (default), :high or :urgent "
+	  "priority." },
+	{ "autonomy", "notify_quiet_hours", CFG_T_HOURS, MAIN(notify_quiet_hours), "", 0, 0, NULL, 0,
+	  "Local time span (e.g. 22:00-07:00) when only notify_quiet_priority and above go out; "
+	  "empty = none." },
+	{ "autonomy", "notify_quiet_priority", CFG_T_ENUM, MAIN(notify_quiet_priority), "high", 0, 0,
+	  cfg_prio_names, 0,
+	  "During quiet hours only messages of this priority or higher are sent at once." },
+	MAIN_INT(notify_cooldown_s, "300", 0, 86400,
+		 "After a message of one event type, more of that type wait this long and go out as one digest."),
+	MAIN_INT(notify_max_per_hour, "20", 1, 100,
+		 "At most this many messages in any hour; the rest go into digests."),
+	MAIN_INT(notify_dedup_s, "3600", 0, 86400,
+		 "A message identical to the last one of its type within this long is not sent again."),
+	MAIN_INT(notify_timeout_s, "10", 1, 300, "Deadline of one delivery attempt."),
+	MAIN_INT(notify_deadline_s, "600", 5, 86400,
+		 "A message not delivered this long after the event is dropped (retries back off up to 60 s)."),
 	{ "member", "enabled", CFG_T_BOOL, MEMB(enabled), "1", 0, 0, NULL, 0,
 	  "0 keeps the member in the config but out of every decision." },
 	{ "member", "device", CFG_T_IFNAME, MEMB(device), NULL, 0, 0, NULL, CFG_F_REQUIRED,
@@ -130,6 +165,27 @@ const struct cfg_opt cfg_schema[] = {
 	  "SO_MARK for this member's probes (e.g. 0x3f00 to bypass mwan3), 0 = none." },
 	{ "member", "dish", CFG_T_STRING, MEMB(dish), "", 0, 0, NULL, 0,
 	  "gRPC address of the Starlink dish (host:port) for a starlink member; empty = 192.168.100.1:9200." },
+	{ "notifier", "type", CFG_T_ENUM, NOTI(type), NULL, 0, 0, cfg_notifier_names, CFG_F_REQUIRED,
+	  "Channel: webhook, ntfy, pushover, telegram or email." },
+	{ "notifier", "enabled", CFG_T_BOOL, NOTI(enabled), "1", 0, 0, NULL, 0,
+	  "0 keeps the notifier in the config but sends nothing to it." },
+	{ "notifier", "url", CFG_T_STRING, NOTI(url), "", 0, 0, NULL, 0,
+	  "Base URL (http:// or https://; smtp:// or smtps:// for email); empty = the service's "
+	  "public server." },
+	{ "notifier", "to", CFG_T_STRING, NOTI(to), "", 0, 0, NULL, 0,
+	  "Recipient: ntfy topic, Pushover user key, Telegram chat id or e-mail address." },
+	{ "notifier", "token", CFG_T_STRING, NOTI(token), "", 0, 0, NULL, CFG_F_SECRET,
+	  "Secret: webhook HMAC key, ntfy access token, Pushover app token, Telegram bot token or "
+	  "SMTP password." },
+	{ "notifier", "user", CFG_T_STRING, NOTI(user), "", 0, 0, NULL, 0,
+	  "SMTP user name; empty = no login." },
+	{ "notifier", "from", CFG_T_STRING, NOTI(from), "", 0, 0, NULL, 0, "Sender address of e-mail." },
+	{ "notifier", "min_priority", CFG_T_ENUM, NOTI(min_priority), "low", 0, 0, cfg_prio_names, 0,
+	  "Only messages of this priority or higher go to this notifier." },
+	{ "notifier", "starttls", CFG_T_BOOL, NOTI(starttls), "1", 0, 0, NULL, 0,
+	  "email over smtp://: 1 requires STARTTLS, 0 sends in the clear (only for a local relay)." },
+	{ "notifier", "cafile", CFG_T_STRING, NOTI(cafile), "", 0, 0, NULL, 0,
+	  "CA certificate (PEM) to verify the server with; empty = the system CAs." },
 	{ NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, 0, NULL }
 };
 
@@ -137,6 +193,7 @@ static const char *const type_names[] = {
 	[CFG_T_BOOL] = "bool", [CFG_T_INT] = "int", [CFG_T_STRING] = "string",
 	[CFG_T_ENUM] = "enum", [CFG_T_IFNAME] = "device", [CFG_T_ADDRS] = "list",
 	[CFG_T_HOST] = "string", [CFG_T_TOPIC] = "string", [CFG_T_ADDR] = "string",
+	[CFG_T_EVENTS] = "string", [CFG_T_HOURS] = "string",
 };
 
 const struct cfg_opt *cfg_find_opt(const char *section_type, const char *name)
@@ -328,6 +385,65 @@ static int parse_topic(const struct cfg_opt *o, char *out, const char *s, char *
 	return parse_string(o, out, s, err, errlen);
 }
 
+static bool parse_hhmm(const char *s, int *min)
+{
+	if (!(s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] == ':' &&
+	      s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9'))
+		return false;
+	*min = ((s[0] - '0') * 10 + s[1] - '0') * 60 + (s[3] - '0') * 10 + s[4] - '0';
+	return *min < 24 * 60;
+}
+
+bool cfg_parse_hours(const char *s, int *start_min, int *end_min)
+{
+	return strlen(s) == 11 && s[5] == '-' && parse_hhmm(s, start_min) &&
+	       parse_hhmm(s + 6, end_min) && *start_min != *end_min;
+}
+
+static int parse_hours(const struct cfg_opt *o, char *out, const char *s, char *err, size_t errlen)
+{
+	int a, b;
+
+	if (*s && !cfg_parse_hours(s, &a, &b)) {
+		snprintf(err, errlen, "'%s' is not a time span like 22:00-07:00", s);
+		return -1;
+	}
+	return parse_string(o, out, s, err, errlen);
+}
+
+/* "failover:high member_up": every word from o->choices at most once, each with
+ * an optional priority. */
+static int parse_events(const struct cfg_opt *o, char *out, const char *s, char *err, size_t errlen)
+{
+	char *copy = xstrdup(s), *save = NULL, choices[256];
+	unsigned seen = 0;
+	int rc = 0;
+
+	for (char *t = strtok_r(copy, " \t,", &save); t && !rc; t = strtok_r(NULL, " \t,", &save)) {
+		char *prio = strchr(t, ':');
+		int i;
+
+		if (prio)
+			*prio++ = '\0';
+		i = choice_index(o->choices, t);
+		if (i < 0) {
+			join_choices(o->choices, choices, sizeof(choices));
+			snprintf(err, errlen, "'%s' is not one of %s", t, choices);
+			rc = -1;
+		} else if (seen & (1u << i)) {
+			snprintf(err, errlen, "'%s' is named twice", t);
+			rc = -1;
+		} else if (prio && choice_index(cfg_prio_names, prio) < 0) {
+			snprintf(err, errlen,
+				 "'%s': priority '%s' is not one of low, normal, high, urgent", t, prio);
+			rc = -1;
+		}
+		seen |= 1u << (i < 0 ? 0 : i);
+	}
+	free(copy);
+	return rc ? rc : parse_string(o, out, s, err, errlen);
+}
+
 int cfg_parse_value(const struct cfg_opt *o, void *base, const char *const *vals,
 		    int nvals, char *err, size_t errlen)
 {
@@ -380,6 +496,10 @@ int cfg_parse_value(const struct cfg_opt *o, void *base, const char *const *vals
 			return -1;
 		}
 		return parse_string(o, p, vals[0], err, errlen);
+	case CFG_T_EVENTS:
+		return parse_events(o, p, vals[0], err, errlen);
+	case CFG_T_HOURS:
+		return parse_hours(o, p, vals[0], err, errlen);
 	default:
 		snprintf(err, errlen, "unsupported option type");
 		return -1;
@@ -444,8 +564,8 @@ static void build_error(struct build *b, int line, const char *fmt, ...)
 
 static const char *section_label(const struct uci_section *s, char *buf, size_t size)
 {
-	if (!strcmp(s->type, "member"))
-		snprintf(buf, size, "member '%s'", s->name ? s->name : "?");
+	if (!strcmp(s->type, "member") || !strcmp(s->type, "notifier"))
+		snprintf(buf, size, "%s '%s'", s->type, s->name ? s->name : "?");
 	else
 		snprintf(buf, size, "section '%s'", s->name ? s->name : s->type);
 	return buf;
@@ -528,6 +648,42 @@ static void build_member(struct build *b, struct config *c, const struct uci_sec
 	}
 }
 
+static bool name_taken(const struct config *c, const char *name)
+{
+	for (int i = 0; i < c->nnotifiers; i++)
+		if (!strcmp(c->notifier[i].name, name))
+			return true;
+	return !strcmp(name, "main") || cfg_find_member(c, name);
+}
+
+/* Section names are the keys of config.set, so a notifier's name must differ
+ * from every member's and from "main". */
+static void build_notifier(struct build *b, struct config *c, const struct uci_section *s)
+{
+	struct cfg_notifier *n;
+
+	if (!s->name || strlen(s->name) >= CFG_NAME_LEN) {
+		build_error(b, s->line, "notifier sections need a name of 1 to %d characters, "
+			    "e.g. config notifier 'phone'", CFG_NAME_LEN - 1);
+		return;
+	}
+	if (name_taken(c, s->name)) {
+		build_error(b, s->line, "notifier '%s': the name is already used by another section",
+			    s->name);
+		return;
+	}
+	if (c->nnotifiers == CFG_MAX_NOTIFIERS) {
+		build_error(b, s->line, "too many notifiers (at most %d)", CFG_MAX_NOTIFIERS);
+		return;
+	}
+	n = &c->notifier[c->nnotifiers++];
+	memset(n, 0, sizeof(*n));
+	section_defaults("notifier", n);
+	strlcpy_ok(n->name, s->name, sizeof(n->name));
+	apply_options(b, s, n);
+	check_required(b, s);
+}
+
 int cfg_from_uci(struct config *c, const struct uci_file *f, const char *name,
 		 char *err, size_t errlen)
 {
@@ -542,6 +698,8 @@ int cfg_from_uci(struct config *c, const struct uci_file *f, const char *name,
 
 		if (!strcmp(s->type, "member")) {
 			build_member(&b, c, s);
+		} else if (!strcmp(s->type, "notifier")) {
+			continue;	/* after the members: their names come first */
 		} else if (!strcmp(s->type, "autonomy")) {
 			if (main_sec) {
 				log_warn("%s:%d: a second 'autonomy' section is ignored (the one on line %d is used)",
@@ -554,6 +712,9 @@ int cfg_from_uci(struct config *c, const struct uci_file *f, const char *name,
 			log_warn("%s:%d: unknown section type '%s' ignored", name, s->line, s->type);
 		}
 	}
+	for (int i = 0; i < f->nsecs; i++)
+		if (!strcmp(f->secs[i].type, "notifier"))
+			build_notifier(&b, c, &f->secs[i]);
 	return b.nerrors;
 }
 
@@ -672,6 +833,11 @@ struct json_object *cfg_to_json(const struct config *c, const char *path, bool s
 	for (int i = 0; i < c->nmembers; i++)
 		json_object_object_add(vals, c->member[i].name,
 				       section_json("member", c->member[i].name, &c->member[i]));
+	for (int i = 0; i < c->nnotifiers; i++) {
+		const struct cfg_notifier *n = &c->notifier[i];
+
+		json_object_object_add(vals, n->name, section_json("notifier", n->name, n));
+	}
 	json_object_object_add(res, "values", vals);
 	if (schema) {
 		struct json_object *arr = json_object_new_array();
@@ -867,7 +1033,7 @@ static int set_one(struct uci_file *f, const char *key, struct json_object *v,
 {
 	char sec[CFG_NAME_LEN + 1], err[CFG_ERR_LEN], **vals = NULL;
 	const char *dot = strchr(key, '.'), *opt;
-	union { struct cfg_main m; struct cfg_member b; } scratch;
+	union { struct cfg_main m; struct cfg_member b; struct cfg_notifier n; } scratch;
 	const struct cfg_opt *o;
 	struct uci_section *s;
 	int n = 0, rc = 0;

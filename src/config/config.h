@@ -28,6 +28,8 @@ struct uci_file;
 #define CFG_ERR_LEN		512
 #define CFG_HOST_LEN		254	/* a DNS name or an IP literal */
 #define CFG_TOPIC_LEN		128	/* MQTT topic prefixes */
+#define CFG_MAX_NOTIFIERS	8
+#define CFG_URL_LEN		256
 
 enum mem_class {
 	MEM_CLASS_AUTO,
@@ -46,10 +48,30 @@ enum probe_type {
 	__PROBE_MAX
 };
 
+/* notify/notify.c: where messages go */
+enum notifier_type {
+	NOTIFIER_WEBHOOK,
+	NOTIFIER_NTFY,
+	NOTIFIER_PUSHOVER,
+	NOTIFIER_TELEGRAM,
+	NOTIFIER_EMAIL,
+	__NOTIFIER_MAX
+};
+
+/* Message priorities, lowest first (notify/rules.h). */
+enum notify_prio {
+	NOTIFY_PRIO_LOW,
+	NOTIFY_PRIO_NORMAL,
+	NOTIFY_PRIO_HIGH,
+	NOTIFY_PRIO_URGENT,
+	__NOTIFY_PRIO_MAX
+};
+
 enum cfg_controller {
 	CFG_CTL_AUTO,
 	CFG_CTL_ROUTE,
 	CFG_CTL_NONE,
+	CFG_CTL_MWAN3,
 };
 
 struct cfg_main {
@@ -57,6 +79,8 @@ struct cfg_main {
 	char state_dir[CFG_PATH_LEN];
 	int controller;			/* enum cfg_controller */
 	int metric_base;
+	char config_root[CFG_PATH_LEN];	/* where network, mwan3 and wireless live */
+	char mwan3_hotplug_call[CFG_PATH_LEN];
 	/* probing */
 	int probe_interval_ms;
 	int standby_interval_ms;
@@ -102,6 +126,15 @@ struct cfg_main {
 	int http_port;
 	char http_token[128];		/* secret */
 	char http_root[CFG_PATH_LEN];
+	/* notifications (notify/): rules; the channels are notifier sections */
+	char notify_events[256];	/* "failover:high member_up …" */
+	char notify_quiet_hours[16];	/* "22:00-07:00", "" = none */
+	int notify_quiet_priority;	/* enum notify_prio */
+	int notify_cooldown_s;
+	int notify_max_per_hour;
+	int notify_dedup_s;
+	int notify_timeout_s;
+	int notify_deadline_s;
 };
 
 struct cfg_addrs {
@@ -123,10 +156,26 @@ struct cfg_member {
 	struct cfg_addrs targets;
 };
 
+struct cfg_notifier {
+	char name[CFG_NAME_LEN];
+	bool enabled;
+	int type;			/* enum notifier_type */
+	char url[CFG_URL_LEN];		/* "" = the service's public server */
+	char to[128];			/* topic, user key, chat id or e-mail address */
+	char token[256];		/* secret */
+	char user[128];			/* SMTP user name */
+	char from[128];			/* e-mail sender */
+	int min_priority;		/* enum notify_prio */
+	bool starttls;
+	char cafile[CFG_PATH_LEN];
+};
+
 struct config {
 	struct cfg_main main;
 	int nmembers;
 	struct cfg_member member[CFG_MAX_MEMBERS];
+	int nnotifiers;
+	struct cfg_notifier notifier[CFG_MAX_NOTIFIERS];
 };
 
 enum cfg_type {
@@ -139,6 +188,8 @@ enum cfg_type {
 	CFG_T_HOST,		/* a host name or an IP literal; "" allowed */
 	CFG_T_TOPIC,		/* an MQTT topic prefix: levels without + # or empty ones */
 	CFG_T_ADDR,		/* one IPv4/IPv6 literal; "" allowed */
+	CFG_T_EVENTS,		/* words from choices, each with an optional :PRIORITY */
+	CFG_T_HOURS,		/* "HH:MM-HH:MM" (may wrap midnight); "" allowed */
 };
 
 #define CFG_F_SECRET	0x1	/* masked in config.get, never logged */
@@ -146,10 +197,10 @@ enum cfg_type {
 #define CFG_F_RESTART	0x4	/* a reload only warns; applied at the next start */
 
 struct cfg_opt {
-	const char *section;	/* section type: "autonomy" (the 'main' section) or "member" */
+	const char *section;	/* "autonomy" (the 'main' section), "member" or "notifier" */
 	const char *name;
 	enum cfg_type type;
-	size_t off;		/* into struct cfg_main or struct cfg_member */
+	size_t off;		/* into struct cfg_main, cfg_member or cfg_notifier */
 	size_t size;		/* strings: buffer size */
 	const char *def;	/* default in UCI text form; NULL when required */
 	long min, max;		/* CFG_T_INT range */
@@ -160,6 +211,12 @@ struct cfg_opt {
 
 extern const char *const cfg_class_names[];	/* indexed by enum mem_class */
 extern const char *const cfg_probe_names[];	/* indexed by enum probe_type */
+extern const char *const cfg_notifier_names[];	/* indexed by enum notifier_type */
+extern const char *const cfg_prio_names[];	/* indexed by enum notify_prio */
+extern const char *const cfg_notify_event_names[]; /* what notify_events may name */
+
+/* "22:00-07:00" into minutes of the day; false if s is not of that form. */
+bool cfg_parse_hours(const char *s, int *start_min, int *end_min);
 
 /* The schema table (ends with a NULL name). */
 extern const struct cfg_opt cfg_schema[];

@@ -10,10 +10,15 @@
 struct ctl_member {
 	const char *name;
 	const char *device;
+	int weight;		/* configured preference (mwan3: who may stay online) */
+	int state;		/* CTL_UP, CTL_DOWN, or CTL_UNKNOWN (not measured, disabled) */
 };
 
+enum { CTL_UNKNOWN, CTL_UP, CTL_DOWN };
+
 struct ctl_ops {
-	const char *name;			/* "route", "none" */
+	const char *name;			/* "route", "none", "mwan3" */
+	uint32_t probe_mark;			/* SO_MARK for probes of members without a mark */
 	int (*init)(uint32_t metric_base);	/* 0 or -errno */
 	void (*fini)(void);			/* restore what init found */
 	/* ranking[0] is the member that must carry default traffic; the others
@@ -25,5 +30,6 @@ struct ctl_ops {
 
 extern const struct ctl_ops ctl_route_ops;
 extern const struct ctl_ops ctl_none_ops;
+extern const struct ctl_ops ctl_mwan3_ops;
 
 #endif

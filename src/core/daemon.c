@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "member/member.h"
+#include "notify/notify.h"
 #include "telem/evlog.h"
 #include "telem/mqtt.h"
 #include "telem/sampler.h"
@@ -45,6 +46,7 @@ void daemon_apply(const struct config *c)
 	eng_members_changed();
 	sampler_apply();
 	mqtt_apply(&d->cfg.main);
+	notify_apply(&d->cfg);
 	http_apply();
 }
 

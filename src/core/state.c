@@ -97,6 +97,10 @@ static void load_saved(struct state_saved *saved)
 		saved->active_since = parse_rfc3339(json_object_get_string(v));
 	if (saved->active_since < 0)
 		saved->active_since = 0;
+	/* Files of versions without the marker say nothing about a crash. */
+	if (json_object_object_get_ex(obj, "clean_stop", &v) &&
+	    json_object_is_type(v, json_type_boolean))
+		saved->crashed = !json_object_get_boolean(v);
 	json_object_put(obj);
 }
 
@@ -116,6 +120,8 @@ int state_init(const char *dir, struct state_saved *saved)
 	if (rc < 0)
 		return rc;
 	load_saved(saved);
+	saved->clean_stop = false;
+	state_save(saved);
 	return 0;
 }
 
@@ -141,6 +147,7 @@ int state_save(const struct state_saved *s)
 	json_object_object_add(obj, "active_since",
 			       s->active_since ? json_object_new_string(fmt_rfc3339(ts, s->active_since))
 					       : NULL);
+	json_object_object_add(obj, "clean_stop", json_object_new_boolean(s->clean_stop));
 	text = json_object_to_json_string_ext(obj, JSON_PLAIN);
 	rc = write_file_atomic(state_path(path, sizeof(path), "state.json"), text, strlen(text), 0644);
 	if (rc < 0)

@@ -4,6 +4,7 @@
 #ifndef AUTONOMY_STATE_H
 #define AUTONOMY_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -11,10 +12,15 @@
 struct state_saved {
 	char active[CFG_NAME_LEN];	/* "" = none */
 	int64_t active_since;		/* wall-clock ms, 0 = unknown */
+	bool clean_stop;		/* written true only by the last save of a clean stop */
+	bool crashed;			/* read at start: the previous run did not stop cleanly */
 };
 
 /* Creates dir (mode 0755) if needed, takes the pid file lock and reads the
  * state file into *saved (zeroed when there is none or it is unreadable).
+ * saved->crashed tells whether the previous run left "clean_stop": false; the
+ * file is then rewritten with clean_stop false until the caller saves it with
+ * clean_stop true at a clean stop.
  * Returns 0, or -errno with a message logged (-EEXIST: another autonomyd runs). */
 int state_init(const char *dir, struct state_saved *saved);
 void state_fini(void);

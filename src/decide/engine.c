@@ -1,6 +1,8 @@
 #include "decide/engine.h"
 #include "api/api.h"
+#include "config/mwan3.h"
 #include "control/control.h"
+#include "control/mwan3.h"
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/state.h"
@@ -37,6 +39,7 @@ static struct {
 	ev_timer decide_timer;
 	ev_prepare reapply_watcher;	/* reapplies once per loop iteration, after a batch of route events */
 	struct config eff;		/* configured or discovered members */
+	bool from_mwan3;		/* eff's members come from config_root/mwan3 */
 	bool in_decide;
 } E;
 
@@ -121,6 +124,8 @@ static void open_probes(struct member *m)
 	const struct nl_link *l = nlmon_find(m->cfg.device);
 	struct prober_cfg pc = { .type = m->cfg.probe, .mark = (uint32_t)m->cfg.mark };
 
+	if (!pc.mark)	/* e.g. mwan3's bypass mark, as its own tracker sets */
+		pc.mark = E.ctl->probe_mark;
 	if (!l)
 		return;
 	if (m->bound && l->has_addr4 == !!m->bound_src4.s_addr &&
@@ -318,20 +323,32 @@ static int discover_link(const struct nl_link *l, void *ctx)
 	return 0;
 }
 
-const struct config *eng_effective_config(const struct config *c)
+/* The router's mwan3 interfaces (read at start and reload only, not at every
+ * route event), else the links with a default route. */
+static const struct config *effective(const struct config *c, bool read_mwan3)
 {
 	struct discover_ctx ctx = { &E.eff };
 
 	if (!E.running || c->nmembers)
 		return c;
 	E.eff = *c;
-	nlmon_foreach(discover_link, &ctx);
+	if (read_mwan3)
+		E.from_mwan3 = mwan3_discover(c->main.config_root, &E.eff) > 0;
+	if (E.from_mwan3)
+		log_info("discovery: %d member(s) from %s/mwan3", E.eff.nmembers, c->main.config_root);
+	else
+		nlmon_foreach(discover_link, &ctx);
 	return &E.eff;
+}
+
+const struct config *eng_effective_config(const struct config *c)
+{
+	return effective(c, true);
 }
 
 static void rediscover(void)
 {
-	const struct config *c = eng_effective_config(&daemon_ctx.cfg);
+	const struct config *c = effective(&daemon_ctx.cfg, false);
 	bool same = c->nmembers == mem_count();
 
 	for (int i = 0; same && i < c->nmembers; i++)
@@ -348,7 +365,8 @@ static void nl_cb(const struct nl_link *l, unsigned changed, void *ctx)
 	(void)ctx;
 	if (!E.running)
 		return;
-	if (!daemon_ctx.cfg.nmembers && (changed & (NLMON_ROUTE | NLMON_NEW | NLMON_GONE)))
+	if (!daemon_ctx.cfg.nmembers && !E.from_mwan3 &&
+	    (changed & (NLMON_ROUTE | NLMON_NEW | NLMON_GONE)))
 		rediscover();
 	for (int i = 0; i < mem_count(); i++) {
 		struct member *m = mem_get(i);
@@ -366,8 +384,18 @@ static void nl_cb(const struct nl_link *l, unsigned changed, void *ctx)
 
 /* ---- controller -------------------------------------------------------------- */
 
+static struct ctl_member ctl_of(const struct member *m)
+{
+	const struct dec_member *d = &m->dec;
+	int state = !m->cfg.enabled ? CTL_UNKNOWN : d->down ? CTL_DOWN :
+		    d->known ? CTL_UP : CTL_UNKNOWN;
+
+	return (struct ctl_member){ m->cfg.name, m->cfg.device, m->cfg.weight, state };
+}
+
 /* Active first, then the others in config order with the down ones last: the
- * kernel's fallback order, stable so standby routes do not churn. */
+ * kernel's fallback order, stable so standby routes do not churn. The
+ * signature carries each member's state too (the mwan3 controller needs it). */
 static int build_ranking(struct ctl_member *out, char *sig, size_t siglen)
 {
 	struct member *a = member_of_dec(E.st.active);
@@ -375,19 +403,20 @@ static int build_ranking(struct ctl_member *out, char *sig, size_t siglen)
 	size_t len = 0;
 
 	if (a)
-		out[n++] = (struct ctl_member){ a->cfg.name, a->cfg.device };
+		out[n++] = ctl_of(a);
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < mem_count(); i++) {
 			struct member *m = mem_get(i);
 
 			if (m == a || m->dec.down != (pass == 1))
 				continue;
-			out[n++] = (struct ctl_member){ m->cfg.name, m->cfg.device };
+			out[n++] = ctl_of(m);
 		}
 	}
 	sig[0] = '\0';
 	for (int i = 0; i < n; i++)
-		len += (size_t)snprintf(sig + len, siglen > len ? siglen - len : 0, "%s,", out[i].name);
+		len += (size_t)snprintf(sig + len, siglen > len ? siglen - len : 0, "%s%c,", out[i].name,
+					"?+-"[out[i].state]);
 	return n;
 }
 
@@ -629,9 +658,22 @@ void eng_members_changed(void)
 
 /* ---- init / fini ----------------------------------------------------------------------- */
 
-static const struct ctl_ops *pick_controller(int c)
+/* auto: mwan3 when the router's mwan3 has enabled interfaces, else route. */
+static const struct ctl_ops *pick_controller(const struct cfg_main *c)
 {
-	return c == CFG_CTL_NONE ? &ctl_none_ops : &ctl_route_ops;
+	switch (c->controller) {
+	case CFG_CTL_NONE:
+		return &ctl_none_ops;
+	case CFG_CTL_MWAN3:
+		break;
+	case CFG_CTL_ROUTE:
+		return &ctl_route_ops;
+	default:
+		if (!mwan3_present(c->config_root))
+			return &ctl_route_ops;
+	}
+	ctl_mwan3_setup(E.loop, c->mwan3_hotplug_call, NULL);
+	return &ctl_mwan3_ops;
 }
 
 static void restore_saved_active(void)
@@ -665,7 +707,7 @@ int eng_init(struct ev_loop *loop)
 	rc = nlmon_init(loop, nl_cb, NULL);
 	if (rc < 0)
 		return rc;
-	E.ctl = pick_controller(c->controller);
+	E.ctl = pick_controller(c);
 	rc = E.ctl->init((uint32_t)c->metric_base);
 	if (rc < 0) {
 		nlmon_fini();

@@ -21,7 +21,8 @@ void eng_fini(void);
 bool eng_running(void);
 
 /* The member list the registry should hold for c: c's members, or (when c has
- * none) members discovered from default routes. */
+ * none) the interfaces of <config_root>/mwan3 (config/mwan3.h), or members
+ * discovered from default routes. */
 const struct config *eng_effective_config(const struct config *c);
 /* After mem_sync: start new members, reopen changed ones, decide. */
 void eng_members_changed(void);

@@ -555,6 +555,10 @@ static void test_request_simple(void **state)
 	expect_request("status", CTL_CMD_STATUS, "{\"method\":\"status\",\"params\":{}}", NULL);
 	expect_request("members", CTL_CMD_MEMBERS, "{\"method\":\"members\",\"params\":{}}", NULL);
 	expect_request("info", CTL_CMD_INFO, "{\"method\":\"info\",\"params\":{}}", NULL);
+	expect_request("notify test", CTL_CMD_NOTIFY_TEST,
+		       "{\"method\":\"notify.test\",\"params\":{}}", NULL);
+	expect_request("notify test phone", CTL_CMD_NOTIFY_TEST,
+		       "{\"method\":\"notify.test\",\"params\":{\"channel\":\"phone\"}}", NULL);
 	expect_request("events", CTL_CMD_EVENTS, "{\"method\":\"events\",\"params\":{}}", NULL);
 	expect_request("events 20", CTL_CMD_EVENTS,
 		       "{\"method\":\"events\",\"params\":{\"limit\":20}}", NULL);
@@ -742,6 +746,8 @@ static void test_rpcd_list(void **state)
 		{ "action", "name", json_type_string }, { "action", "level", json_type_string },
 		{ "config.get", "schema", json_type_boolean },
 		{ "config.set", "values", json_type_object }, { "info", NULL, json_type_object },
+		{ "notify.test", "channel", json_type_string },
+		{ "notify.status", "id", json_type_int },
 	};
 	struct json_object *list, *m, *a;
 	char *buf = NULL;
@@ -756,7 +762,7 @@ static void test_rpcd_list(void **state)
 	assert_ptr_equal(strchr(buf, '\n'), buf + len - 1);
 	list = parse(buf);
 	assert_true(json_object_is_type(list, json_type_object));
-	assert_int_equal(json_object_object_length(list), 8);
+	assert_int_equal(json_object_object_length(list), 10);
 	for (i = 0; i < sizeof(sig) / sizeof(sig[0]); i++) {
 		assert_true(json_object_object_get_ex(list, sig[i].method, &m));
 		assert_true(json_object_is_type(m, json_type_object));

@@ -532,7 +532,8 @@ static void test_plan_overflow(void **state)
 /* ---- apply and fini against the fake kernel ---- */
 
 static const struct ctl_member members[] = {
-	{ "fiber", "eth1" }, { "starlink", "eth2" }, { "lte", "eth3" },
+	{ .name = "fiber", .device = "eth1" }, { .name = "starlink", .device = "eth2" },
+	{ .name = "lte", .device = "eth3" },
 };
 
 static void three_members(void)
@@ -589,10 +590,10 @@ static void test_apply_and_fini(void **state)
 static void test_apply_skips_and_leaves_others_alone(void **state)
 {
 	struct ctl_member ranking[] = {
-		{ "gone", "eth9" },		/* no route */
-		{ "nodev", "nosuchdev" },	/* no device */
-		{ "fiber", "eth1" },
-		{ "null", NULL },
+		{ .name = "gone", .device = "eth9" },		/* no route */
+		{ .name = "nodev", .device = "nosuchdev" },	/* no device */
+		{ .name = "fiber", .device = "eth1" },
+		{ .name = "null", .device = NULL },
 		members[1],
 	};
 
@@ -770,7 +771,7 @@ static void test_init_and_limits(void **state)
 	assert_int_equal(ctl_route_ops.init(BASE), 0);
 	for (int i = 0; i < 40; i++) {
 		snprintf(names[i], sizeof(names[i]), "eth%d", i);
-		many[i] = (struct ctl_member){ names[i], names[i] };
+		many[i] = (struct ctl_member){ .name = names[i], .device = names[i] };
 		fk_add(AF_INET, names[i], "10.9.9.9", 500 + (uint32_t)i);
 	}
 	assert_int_equal(ctl_route_ops.apply(many, 40), 0);
@@ -797,7 +798,7 @@ static void test_apply_random_rankings(void **state)
 		setup(NULL);
 		for (int i = 0; i < n; i++) {
 			snprintf(names[i], sizeof(names[i]), "eth%d", i);
-			m[i] = (struct ctl_member){ names[i], names[i] };
+			m[i] = (struct ctl_member){ .name = names[i], .device = names[i] };
 			orig[i] = rand() % 3 ? 100 + (uint32_t)i * 10 : BASE + (uint32_t)((i + round) % n);
 			fk_add(AF_INET, names[i], "10.0.0.1", orig[i]);
 		}
