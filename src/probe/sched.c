@@ -90,6 +90,14 @@ static void arm_timeout(struct sched *s, int64_t now)
 		ev_timer_stop(s->loop, &s->timeout_timer);
 }
 
+/* No unanswered spell in progress. */
+static void clear_unanswered(struct sched *s)
+{
+	s->first_unanswered = 0;
+	s->lost_since = 0;
+	s->answered = 0;
+}
+
 static void count_bytes(struct sched *s, uint64_t bytes)
 {
 	int64_t day = wall_ms() / 86400000;
@@ -226,13 +234,9 @@ static void reply_cb(void *ctx, int target, uint16_t seq, double rtt_ms, size_t 
 	if (__builtin_popcount(s->answered) >= s->cfg->reliability) {
 		/* Back from an outage: judge it on what it does from now on;
 		 * probes still in flight were sent into the outage. */
-		if (s->decided_down) {
-			memset(s->win, 0, sizeof(s->win));
-			memset(s->slot, 0, sizeof(s->slot));
-		}
-		s->first_unanswered = 0;
-		s->lost_since = 0;
-		s->answered = 0;
+		if (s->decided_down)
+			sched_forget(s);
+		clear_unanswered(s);
 		s->decided_down = false;
 		s->burst = false;
 	}
@@ -257,22 +261,14 @@ void sched_stats(const struct sched *s, bool recent, struct score_stats *out)
 
 void sched_forget(struct sched *s)
 {
-	/* as when the probes themselves see the end of an outage: probes still
-	 * in flight were sent into it */
 	memset(s->win, 0, sizeof(s->win));
 	memset(s->slot, 0, sizeof(s->slot));
-	s->first_unanswered = 0;
-	s->lost_since = 0;
-	s->answered = 0;
+	clear_unanswered(s);
 }
 
 void sched_reset(struct sched *s)
 {
-	memset(s->slot, 0, sizeof(s->slot));
-	memset(s->win, 0, sizeof(s->win));
-	s->first_unanswered = 0;
-	s->lost_since = 0;
-	s->answered = 0;
+	sched_forget(s);
 	s->burst = false;
 	s->decided_down = false;
 	if (s->loop)

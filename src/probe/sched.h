@@ -94,9 +94,9 @@ void sched_set_role(struct sched *s, enum sched_role role);
 void sched_burst(struct sched *s);
 /* Forget windows and failure tracking (link went down). */
 void sched_reset(struct sched *s);
-/* Drops the measurement windows (latency, loss) and forgets the probes in
- * flight: they were measured or sent during an outage that another source
- * (the dish) has declared over. */
+/* Drops the measurement windows (latency, loss), the probes in flight and any
+ * unanswered spell: they were measured or sent during an outage that a source
+ * (the probes themselves, or the dish) has declared over. */
 void sched_forget(struct sched *s);
 
 /* No quorum reply for hard_fail_ms of continuous probing. */
