@@ -296,6 +296,10 @@ def test_dish_outage_switches_before_probes_notice(daemon):
     assert wait_for(lambda: path() == "starlink", 5)
 
 
+# The alternatives must be eligible (min_uptime_s) before the risk shows: with
+# the default 10 s the switch waits for the first to qualify, and cellular may
+# do so a millisecond before fiber.
+@pytest.mark.conf("\toption min_uptime_s '2'\n")
 def test_rising_obstruction_switches_before_the_outage(daemon):
     """The obstructed fraction climbs: traffic leaves before the dish reports
     the outage that follows, and the outage itself then moves nothing."""
