@@ -23,7 +23,9 @@ BUILD      ?= build
 WWWDIR     ?= $(PREFIX)/share/autonomy/www
 WWW_DEFAULT := /usr/share/autonomy/www
 
-CFLAGS     ?= -O2 -g
+# Routers are short of flash: optimise for size (as OpenWrt builds do) and let
+# the linker drop what nothing calls.
+CFLAGS     ?= -Os -g
 WARN       := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
               -Wpointer-arith -Wformat=2 -Wno-format-nonliteral -Wundef
 ifneq ($(CI),)
@@ -53,8 +55,9 @@ ALL_CPPFLAGS := -Isrc -Itools -D_GNU_SOURCE -DAUTONOMY_VERSION='"$(VERSION)"' \
 # protoc-c output (build/gen/collect/starlink.pb-c.[ch]) is included as "collect/…".
 GEN        := $(BUILD)/gen
 ALL_CPPFLAGS += -I$(GEN) -DWITH_STARLINK=$(WITH_STARLINK)
-ALL_CFLAGS := -std=gnu11 $(WARN) $(PKG_CFLAGS) $(CFLAGS) $(SAN_CFLAGS)
-ALL_LDFLAGS := $(LDFLAGS) $(SAN_CFLAGS)
+ALL_CFLAGS := -std=gnu11 $(WARN) $(PKG_CFLAGS) -ffunction-sections -fdata-sections $(CFLAGS) \
+              $(SAN_CFLAGS)
+ALL_LDFLAGS := -Wl,--gc-sections $(LDFLAGS) $(SAN_CFLAGS)
 LIBS       := $(PKG_LIBS) $(EV_LIBS) -lm
 
 ifeq ($(V),1)

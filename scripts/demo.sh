@@ -96,6 +96,12 @@ while [ $i -lt 4 ]; do
 done
 $CTL members
 
+say "the cellular backup starts roaming: 20 points off its score"
+$LAB modem roaming on >/dev/null || exit 1
+watch_until 15 ""
+$CTL cellular
+$LAB modem clear >/dev/null
+
 say "story over; autonomyd keeps running. Ctrl-C stops it and removes the lab."
 while :; do
 	show_events

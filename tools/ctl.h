@@ -49,6 +49,7 @@ enum ctl_cmd {
 	CTL_CMD_CONFIG_UNSET,
 	CTL_CMD_INFO,
 	CTL_CMD_STARLINK,
+	CTL_CMD_CELLULAR,
 	CTL_CMD_HISTORY,
 	CTL_CMD_NOTIFY_TEST,
 	CTL_CMD_RPCD_LIST,
@@ -90,6 +91,7 @@ void ctl_print_members(FILE *out, struct json_object *reply);
 void ctl_print_events(FILE *out, struct json_object *reply);
 void ctl_print_info(FILE *out, struct json_object *reply);
 void ctl_print_starlink(FILE *out, struct json_object *reply);
+void ctl_print_cellular(FILE *out, struct json_object *reply);
 /* A `history` reply: one line about it, then a table with the reply's fields. */
 void ctl_print_history(FILE *out, struct json_object *reply);
 /* SINCE of `history NAME [SINCE]`: seconds, or a number with s, m, h or d.

@@ -402,6 +402,76 @@ static void ctl_dish_line(FILE *out, struct json_object *m, struct json_object *
 	free(line);
 }
 
+/* The radio of a cellular member: "lte, RSRP -91 dBm, SINR 13.4 dB, Telia, home". */
+static void ctl_radio_text(FILE *f, struct json_object *c)
+{
+	struct json_object *roam = ctl_get(c, "roaming");
+	char a[32], b[32];
+
+	if (!ctl_str(c, "tech")) {
+		fprintf(f, "unknown%s%s", ctl_str(c, "error") ? ": " : "",
+			ctl_str(c, "error") ? ctl_str(c, "error") : "");
+		return;
+	}
+	fprintf(f, "%s, RSRP %s dBm, SINR %s dB, %s, %s", ctl_str(c, "tech"),
+		ctl_fmt_int(a, sizeof(a), ctl_get(c, "rsrp_dbm")),
+		ctl_fmt_dec(b, sizeof(b), ctl_get(c, "sinr_db")), ctl_str_or_none(c, "operator"),
+		!roam ? "roaming unknown" : json_object_get_boolean(roam) ? "roaming" : "home");
+	if (ctl_str(c, "risk"))
+		fprintf(f, ", at risk: %s", ctl_str(c, "risk"));
+}
+
+static void ctl_wifi_text(FILE *f, struct json_object *w)
+{
+	char a[32], b[32];
+
+	if (!json_object_get_boolean(ctl_get(w, "connected"))) {
+		fprintf(f, "not connected%s%s", ctl_str(w, "error") ? ": " : "",
+			ctl_str(w, "error") ? ctl_str(w, "error") : "");
+		return;
+	}
+	double kbps;
+
+	if (ctl_num(ctl_get(w, "tx_bitrate_kbps"), &kbps))
+		snprintf(b, sizeof(b), "%.1f", kbps / 1000);
+	else
+		snprintf(b, sizeof(b), "%s", CTL_NONE);
+	fprintf(f, "%s, signal %s dBm, %s Mbit/s", ctl_str_or_none(w, "ssid"),
+		ctl_fmt_int(a, sizeof(a), ctl_get(w, "signal_dbm")), b);
+}
+
+/* "123.4 of 2000 MB (6.2 %) since 2026-11-01" or "123.4 MB since …" */
+static void ctl_data_text(FILE *f, struct json_object *d)
+{
+	char a[32], b[32], c[32];
+	const char *since = ctl_str_or_none(d, "period_start");
+
+	if (ctl_get(d, "budget_mb"))
+		fprintf(f, "%s of %s MB (%s %%)", ctl_fmt_dec(a, sizeof(a), ctl_get(d, "used_mb")),
+			ctl_fmt_int(b, sizeof(b), ctl_get(d, "budget_mb")),
+			ctl_fmt_dec(c, sizeof(c), ctl_get(d, "used_pct")));
+	else
+		fprintf(f, "%s MB", ctl_fmt_dec(a, sizeof(a), ctl_get(d, "used_mb")));
+	fprintf(f, " since %.10s", since);
+}
+
+/* One line under the table, "NAME: WHAT TEXT", built in memory first so what a
+ * modem or dish said cannot bring control characters. */
+static void ctl_note_line(FILE *out, struct json_object *m, const char *what,
+			  void (*text)(FILE *f, struct json_object *o), struct json_object *o)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = ctl_check_alloc(open_memstream(&line, &len));
+
+	fprintf(f, "%s: %s ", ctl_str_or_none(m, "name"), what);
+	text(f, o);
+	fclose(f);
+	ctl_sanitize(line);
+	fprintf(out, "%s\n", line);
+	free(line);
+}
+
 /* Class-specific lines under a member table. */
 static void ctl_member_notes(FILE *out, struct json_object *list)
 {
@@ -409,14 +479,26 @@ static void ctl_member_notes(FILE *out, struct json_object *list)
 	bool first = true;
 
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *m = json_object_array_get_idx(list, i), *sl = ctl_get(m, "starlink");
+		struct json_object *m = json_object_array_get_idx(list, i), *o;
+		bool any = false;
 
-		if (!json_object_is_type(sl, json_type_object))
-			continue;
-		if (first)
-			fputc('\n', out);
-		first = false;
-		ctl_dish_line(out, m, sl);
+		for (int k = 0; k < 4; k++) {
+			o = ctl_get(m, k == 0 ? "starlink" : k == 1 ? "cellular" : k == 2 ? "wifi" : "data");
+			if (!json_object_is_type(o, json_type_object))
+				continue;
+			if (first && !any)
+				fputc('\n', out);
+			any = true;
+			first = false;
+			if (k == 0)
+				ctl_dish_line(out, m, o);
+			else if (k == 1)
+				ctl_note_line(out, m, "radio", ctl_radio_text, o);
+			else if (k == 2)
+				ctl_note_line(out, m, "wifi", ctl_wifi_text, o);
+			else
+				ctl_note_line(out, m, "data", ctl_data_text, o);
+		}
 	}
 }
 
@@ -714,6 +796,84 @@ void ctl_print_starlink(FILE *out, struct json_object *reply)
 		fprintf(out, "no member of class starlink\n");
 }
 
+/* ---- cellular ------------------------------------------------------------- */
+
+static void ctl_cell_kv(struct ctl_kv *kv, struct json_object *c)
+{
+	struct json_object *nr = ctl_get(c, "nr"), *roam = ctl_get(c, "roaming");
+	char a[32], b[32], d[32], e[32];
+
+	ctl_kv_add(kv, "modem", "%s via %s", ctl_str_or_none(c, "modem"), ctl_str_or_none(c, "source"));
+	if (!ctl_str(c, "tech")) {
+		ctl_kv_add(kv, "radio", "unknown");
+		if (ctl_str(c, "error"))
+			ctl_kv_add(kv, "error", "%s", ctl_str(c, "error"));
+		return;
+	}
+	ctl_kv_add(kv, "technology", "%s", ctl_str(c, "tech"));
+	ctl_kv_add(kv, "signal", "RSSI %s dBm, RSRP %s dBm, RSRQ %s dB, SINR %s dB",
+		   ctl_fmt_int(a, sizeof(a), ctl_get(c, "rssi_dbm")),
+		   ctl_fmt_int(b, sizeof(b), ctl_get(c, "rsrp_dbm")),
+		   ctl_fmt_dec(d, sizeof(d), ctl_get(c, "rsrq_db")),
+		   ctl_fmt_dec(e, sizeof(e), ctl_get(c, "sinr_db")));
+	if (json_object_is_type(nr, json_type_object))
+		ctl_kv_add(kv, "5G NR", "RSRP %s dBm, RSRQ %s dB, SINR %s dB",
+			   ctl_fmt_int(a, sizeof(a), ctl_get(nr, "rsrp_dbm")),
+			   ctl_fmt_dec(b, sizeof(b), ctl_get(nr, "rsrq_db")),
+			   ctl_fmt_dec(d, sizeof(d), ctl_get(nr, "sinr_db")));
+	ctl_kv_add(kv, "operator", "%s (%s), %s", ctl_str_or_none(c, "operator"),
+		   ctl_str_or_none(c, "mccmnc"),
+		   !roam ? "roaming unknown" : json_object_get_boolean(roam) ? "roaming" : "home");
+	ctl_kv_add(kv, "cell", "%s, band %s, %s change(s) in 2 min", ctl_str_or_none(c, "cell_id"),
+		   ctl_str_or_none(c, "band"), ctl_fmt_int(a, sizeof(a), ctl_get(c, "cell_changes")));
+	ctl_kv_add(kv, "SIM slot", "%s", ctl_fmt_int(a, sizeof(a), ctl_get(c, "sim_slot")));
+	ctl_kv_add(kv, "signal drop", "%s dB within 60 s", ctl_fmt_int(a, sizeof(a), ctl_get(c, "signal_drop_db")));
+	ctl_kv_add(kv, "score penalty", "%s", ctl_fmt_dec(a, sizeof(a), ctl_get(c, "penalty")));
+	if (ctl_str(c, "risk"))
+		ctl_kv_add(kv, "at risk", "%s: %s", ctl_str(c, "risk"), ctl_str_or_none(c, "risk_why"));
+}
+
+static void ctl_data_kv(struct ctl_kv *kv, struct json_object *d)
+{
+	char a[32], b[32], c[32];
+
+	if (ctl_get(d, "budget_mb"))
+		ctl_kv_add(kv, "data", "%s of %s MB (%s %%)", ctl_fmt_dec(a, sizeof(a), ctl_get(d, "used_mb")),
+			   ctl_fmt_int(b, sizeof(b), ctl_get(d, "budget_mb")),
+			   ctl_fmt_dec(c, sizeof(c), ctl_get(d, "used_pct")));
+	else
+		ctl_kv_add(kv, "data", "%s MB, no budget set", ctl_fmt_dec(a, sizeof(a), ctl_get(d, "used_mb")));
+	ctl_kv_add(kv, "of which probes", "%s MB", ctl_fmt_dec(a, sizeof(a), ctl_get(d, "probe_mb")));
+	ctl_kv_add(kv, "period", "%s to %s", ctl_str_or_none(d, "period_start"),
+		   ctl_str_or_none(d, "period_end"));
+}
+
+/* The modem and data use of every cellular member, from a `members` reply. */
+void ctl_print_cellular(FILE *out, struct json_object *reply)
+{
+	size_t n = json_object_is_type(reply, json_type_array) ? json_object_array_length(reply) : 0;
+	int shown = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(reply, i), *c = ctl_get(m, "cellular");
+		struct json_object *d = ctl_get(m, "data");
+		struct ctl_kv kv = { 0 };
+
+		if (!json_object_is_type(c, json_type_object))
+			continue;
+		ctl_kv_add(&kv, "member", "%s (%s, %s)", ctl_str_or_none(m, "name"),
+			   ctl_str_or_none(m, "device"), ctl_str_or_none(m, "status"));
+		ctl_cell_kv(&kv, c);
+		if (json_object_is_type(d, json_type_object))
+			ctl_data_kv(&kv, d);
+		if (shown++)
+			fputc('\n', out);
+		ctl_kv_print(out, &kv);
+	}
+	if (!shown)
+		fprintf(out, "no member of class cellular\n");
+}
+
 /* ---- history ------------------------------------------------------------- */
 
 /* "latency_ms_min" -> "LATENCY_MS_MIN"; "ts" -> "TIME". */
@@ -989,6 +1149,9 @@ int ctl_print(FILE *out, const struct ctl_call *call, struct json_object *reply,
 	case CTL_CMD_STARLINK:
 		ctl_print_starlink(out, reply);
 		break;
+	case CTL_CMD_CELLULAR:
+		ctl_print_cellular(out, reply);
+		break;
 	case CTL_CMD_INFO:
 		ctl_print_info(out, reply);
 		break;
@@ -1034,6 +1197,7 @@ void ctl_usage(FILE *out)
 	      "  config unset K [K...]     remove options so their defaults apply\n"
 	      "  info                      version, build, features, resource use\n"
 	      "  starlink                  the Starlink dish of each starlink member\n"
+	      "  cellular                  the modem and data use of each cellular member\n"
 	      "  notify test [CHANNEL]     send a test message to notifier CHANNEL (or every\n"
 	      "                            enabled one) and print each channel's answer\n"
 	      "  rpcd list                 rpcd exec plugin: the method signatures\n"
@@ -1241,6 +1405,7 @@ static const struct ctl_verb ctl_verbs[] = {
 	  "config.set", ctl_build_config_set },
 	{ "info", NULL, CTL_CMD_INFO, 0, 0, "info", "info", ctl_build_plain },
 	{ "starlink", NULL, CTL_CMD_STARLINK, 0, 0, "starlink", "members", ctl_build_plain },
+	{ "cellular", NULL, CTL_CMD_CELLULAR, 0, 0, "cellular", "members", ctl_build_plain },
 	{ "notify", "test", CTL_CMD_NOTIFY_TEST, 0, 1, "notify test [CHANNEL]", "notify.test",
 	  ctl_build_notify_test },
 	{ "rpcd", "list", CTL_CMD_RPCD_LIST, 0, 0, "rpcd list", NULL, ctl_build_local },

@@ -24,6 +24,8 @@ static const char *const controller_choices[] = { "auto", "route", "none", "mwan
 const char *const cfg_notifier_names[] = {
 	"webhook", "ntfy", "pushover", "telegram", "email", NULL
 };
+static const char *const cap_choices[] = { "conservative", "balanced", "aggressive", NULL };
+static const char *const radio_choices[] = { "auto", "ubus", "uqmi", "mmcli", "off", NULL };
 const char *const cfg_prio_names[] = { "low", "normal", "high", "urgent", NULL };
 const char *const cfg_notify_event_names[] = {
 	"failover", "failback", "member_down", "member_up", "dish_alert", "crash", "data_budget",
@@ -58,8 +60,16 @@ const struct cfg_opt cfg_schema[] = {
 		 "The active member probes each target this often."),
 	MAIN_INT(standby_interval_ms, "5000", 100, 600000,
 		 "Standby members probe each target this often."),
-	MAIN_INT(metered_interval_ms, "60000", 1000, 3600000,
-		 "Metered standby members send one probe (to one target, in turn) this often."),
+	MAIN_INT(metered_interval_ms, "0", 0, 3600000,
+		 "Metered standby members send one probe (to one target, in turn) this often; "
+		 "0 = by data_cap_mode, else at least 1000."),
+	{ "autonomy", "data_cap_mode", CFG_T_ENUM, MAIN(data_cap_mode), "balanced", 0, 0,
+	  cap_choices, 0,
+	  "Probing of metered standby members: conservative (one probe every 5 min), balanced "
+	  "(every 60 s) or aggressive (every 15 s)." },
+	{ "autonomy", "traffic_proof", CFG_T_BOOL, MAIN(traffic_proof), "0", 0, 0, NULL, 0,
+	  "1: a metered standby member whose interface keeps receiving traffic (beyond the "
+	  "probes' replies) skips its probes until it goes quiet." },
 	MAIN_INT(burst_interval_ms, "200", 50, 5000,
 		 "Probe spacing while a reply is overdue, until the member is decided."),
 	MAIN_INT(probe_timeout_ms, "1000", 100, 10000,
@@ -92,6 +102,19 @@ const struct cfg_opt cfg_schema[] = {
 	MAIN_INT(dish_timeout_ms, "1500", 100, 10000, "Deadline of every call to the dish."),
 	MAIN_INT(dish_outage_grace_ms, "1000", 0, 60000,
 		 "A dish outage lasting longer than this is a hard failure (hard:dish-outage:CAUSE)."),
+	MAIN_INT(radio_poll_ms, "10000", 1000, 600000,
+		 "How often a cellular member's modem is asked for its signal (one short tool run)."),
+	MAIN_INT(radio_timeout_ms, "3000", 200, 30000,
+		 "A modem tool still running after this long is killed and the radio counts as unknown."),
+	MAIN_INT(rsrp_ok_dbm, "-100", -160, -30, "RSRP without penalty."),
+	MAIN_INT(rsrp_bad_dbm, "-120", -160, -30, "RSRP with the full penalty (20 points)."),
+	MAIN_INT(sinr_ok_db, "5", -30, 50, "SINR without penalty."),
+	MAIN_INT(sinr_bad_db, "-5", -30, 50, "SINR with the full penalty (15 points)."),
+	MAIN_INT(wifi_signal_ok_dbm, "-70", -127, -1, "Wi-Fi client signal without penalty."),
+	MAIN_INT(wifi_signal_bad_dbm, "-85", -127, -1,
+		 "Wi-Fi client signal with the full penalty (20 points)."),
+	{ "autonomy", "data_warn_pct", CFG_T_PCTS, MAIN(data_warn_pct), "80 90 100", 0, 0, NULL, 0,
+	  "Percentages of a member's data budget that raise a member/data-budget event, each once a period (up to 4)." },
 	MAIN_INT(max_ram_kb, "512", 64, 65536,
 		 "RAM for the history of every member and the system; the spans shrink to fit."),
 	{ "autonomy", "history_file", CFG_T_STRING, MAIN(history_file), "", 0, 0, NULL, 0,
@@ -126,7 +149,8 @@ const struct cfg_opt cfg_schema[] = {
 	{ "autonomy", "http_root", CFG_T_STRING, MAIN(http_root), "/usr/share/autonomy/www", 0, 0,
 	  NULL, 0, "Directory of the dashboard's files, served at /." },
 	{ "autonomy", "notify_events", CFG_T_EVENTS, MAIN(notify_events),
-	  "failover:high failback member_down:high member_up dish_alert:high crash:high", 0, 0,
+	  "failover:high failback member_down:high member_up dish_alert:high crash:high data_budget",
+	  0, 0,
 	  cfg_notify_event_names, 0,
 	  "Events that notify, each with an optional :low, :normal (default), :high or :urgent "
 	  "priority." },
@@ -165,6 +189,18 @@ const struct cfg_opt cfg_schema[] = {
 	  "SO_MARK for this member's probes (e.g. 0x3f00 to bypass mwan3), 0 = none." },
 	{ "member", "dish", CFG_T_STRING, MEMB(dish), "", 0, 0, NULL, 0,
 	  "gRPC address of the Starlink dish (host:port) for a starlink member; empty = 192.168.100.1:9200." },
+	{ "member", "radio_source", CFG_T_ENUM, MEMB(radio_source), "auto", 0, 0, radio_choices, 0,
+	  "Where a cellular member's radio quality comes from: ubus (RutOS gsm.modemN), uqmi, "
+	  "mmcli, auto (the first of them that answers) or off." },
+	{ "member", "modem", CFG_T_STRING, MEMB(modem), "", 0, 0, NULL, 0,
+	  "The modem as the source names it (gsm.modem1, /dev/cdc-wdm1, ModemManager index 1); "
+	  "empty = the first one." },
+	{ "member", "prefer_roaming", CFG_T_BOOL, MEMB(prefer_roaming), "0", 0, 0, NULL, 0,
+	  "1: no score penalty while the modem roams (a roaming-only SIM)." },
+	{ "member", "data_budget_mb", CFG_T_INT, MEMB(data_budget_mb), "0", 0, 100000000, NULL, 0,
+	  "Monthly data allowance in MB (all traffic of the device); 0 = none." },
+	{ "member", "data_reset_day", CFG_T_INT, MEMB(data_reset_day), "1", 1, 28, NULL, 0,
+	  "Day of the month (local time) the data budget period starts." },
 	{ "notifier", "type", CFG_T_ENUM, NOTI(type), NULL, 0, 0, cfg_notifier_names, CFG_F_REQUIRED,
 	  "Channel: webhook, ntfy, pushover, telegram or email." },
 	{ "notifier", "enabled", CFG_T_BOOL, NOTI(enabled), "1", 0, 0, NULL, 0,
@@ -193,7 +229,7 @@ static const char *const type_names[] = {
 	[CFG_T_BOOL] = "bool", [CFG_T_INT] = "int", [CFG_T_STRING] = "string",
 	[CFG_T_ENUM] = "enum", [CFG_T_IFNAME] = "device", [CFG_T_ADDRS] = "list",
 	[CFG_T_HOST] = "string", [CFG_T_TOPIC] = "string", [CFG_T_ADDR] = "string",
-	[CFG_T_EVENTS] = "string", [CFG_T_HOURS] = "string",
+	[CFG_T_EVENTS] = "string", [CFG_T_HOURS] = "string", [CFG_T_PCTS] = "string",
 };
 
 const struct cfg_opt *cfg_find_opt(const char *section_type, const char *name)
@@ -411,6 +447,40 @@ static int parse_hours(const struct cfg_opt *o, char *out, const char *s, char *
 	return parse_string(o, out, s, err, errlen);
 }
 
+int cfg_parse_pcts(const char *s, int *v, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		char *end;
+		long x;
+
+		if (*s == ' ' || *s == '\t' || *s == ',') {
+			s++;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return -1;
+		x = strtol(s, &end, 10);
+		if (x < 1 || x > 100 || n == max || (n && x <= v[n - 1]))
+			return -1;
+		v[n++] = (int)x;
+		s = end;
+	}
+	return n;
+}
+
+static int parse_pcts(const struct cfg_opt *o, char *out, const char *s, char *err, size_t errlen)
+{
+	int v[4];
+
+	if (cfg_parse_pcts(s, v, 4) < 0) {
+		snprintf(err, errlen, "'%s' is not up to 4 ascending percentages like '80 90 100'", s);
+		return -1;
+	}
+	return parse_string(o, out, s, err, errlen);
+}
+
 /* "failover:high member_up": every word from o->choices at most once, each with
  * an optional priority. */
 static int parse_events(const struct cfg_opt *o, char *out, const char *s, char *err, size_t errlen)
@@ -500,6 +570,8 @@ int cfg_parse_value(const struct cfg_opt *o, void *base, const char *const *vals
 		return parse_events(o, p, vals[0], err, errlen);
 	case CFG_T_HOURS:
 		return parse_hours(o, p, vals[0], err, errlen);
+	case CFG_T_PCTS:
+		return parse_pcts(o, p, vals[0], err, errlen);
 	default:
 		snprintf(err, errlen, "unsupported option type");
 		return -1;

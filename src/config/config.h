@@ -67,6 +67,12 @@ enum notify_prio {
 	__NOTIFY_PRIO_MAX
 };
 
+enum cfg_data_cap_mode {
+	CFG_CAP_CONSERVATIVE,
+	CFG_CAP_BALANCED,
+	CFG_CAP_AGGRESSIVE,
+};
+
 enum cfg_controller {
 	CFG_CTL_AUTO,
 	CFG_CTL_ROUTE,
@@ -84,7 +90,9 @@ struct cfg_main {
 	/* probing */
 	int probe_interval_ms;
 	int standby_interval_ms;
-	int metered_interval_ms;
+	int metered_interval_ms;	/* 0 = by data_cap_mode */
+	int data_cap_mode;		/* enum cfg_data_cap_mode */
+	bool traffic_proof;
 	int burst_interval_ms;
 	int probe_timeout_ms;
 	int hard_fail_ms;
@@ -106,6 +114,13 @@ struct cfg_main {
 	int dish_poll_ms;
 	int dish_timeout_ms;
 	int dish_outage_grace_ms;
+	/* cellular radio (collect/cell.c) and data budgets (telem/budget.c) */
+	int radio_poll_ms;
+	int radio_timeout_ms;
+	int rsrp_ok_dbm, rsrp_bad_dbm;
+	int sinr_ok_db, sinr_bad_db;
+	char data_warn_pct[32];		/* "80 90 100" */
+	int wifi_signal_ok_dbm, wifi_signal_bad_dbm;
 	/* history (telem/history.c, telem/sampler.c) */
 	int max_ram_kb;
 	char history_file[CFG_PATH_LEN];	/* "" = RAM only */
@@ -153,6 +168,11 @@ struct cfg_member {
 	int reliability;
 	int mark;			/* SO_MARK for probes, 0 = none */
 	char dish[64];			/* the dish's gRPC address; "" = the default for class starlink */
+	int radio_source;		/* enum cell_source */
+	char modem[64];			/* as the source names it; "" = its default */
+	bool prefer_roaming;
+	int data_budget_mb;		/* 0 = none */
+	int data_reset_day;
 	struct cfg_addrs targets;
 };
 
@@ -190,6 +210,7 @@ enum cfg_type {
 	CFG_T_ADDR,		/* one IPv4/IPv6 literal; "" allowed */
 	CFG_T_EVENTS,		/* words from choices, each with an optional :PRIORITY */
 	CFG_T_HOURS,		/* "HH:MM-HH:MM" (may wrap midnight); "" allowed */
+	CFG_T_PCTS,		/* 1 to 4 ascending percentages 1..100: "80 90 100" */
 };
 
 #define CFG_F_SECRET	0x1	/* masked in config.get, never logged */
@@ -217,6 +238,8 @@ extern const char *const cfg_notify_event_names[]; /* what notify_events may nam
 
 /* "22:00-07:00" into minutes of the day; false if s is not of that form. */
 bool cfg_parse_hours(const char *s, int *start_min, int *end_min);
+/* "80 90 100" into v (at most max, ascending, each 1..100): the count, or -1. */
+int cfg_parse_pcts(const char *s, int *v, int max);
 
 /* The schema table (ends with a NULL name). */
 extern const struct cfg_opt cfg_schema[];

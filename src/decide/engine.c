@@ -10,8 +10,10 @@
 #include "member/member.h"
 #include "netlink/nlmon.h"
 #include "telem/evlog.h"
+#include "telem/usage.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +31,10 @@ static struct {
 	struct score_params scp;
 	struct dish_params dishp;
 	struct dish_params discp;	/* looking for a dish behind a wired member */
+	struct cell_params cellp;
+	struct wifi_nl wifi;		/* nl80211, opened with the first wifi member */
+	bool wifi_tried;
+	ev_timer wifi_timer;
 	int degraded_score;
 	struct dec_state st;
 	int64_t started;		/* mono ms */
@@ -55,12 +61,26 @@ static const char *dec_name(const struct dec_member *d)
 	return d ? d->name : NULL;
 }
 
+/* metered_interval_ms, or what data_cap_mode makes of it (docs/CONFIGURATION.md) */
+static int64_t metered_interval(const struct cfg_main *c)
+{
+	static const int64_t by_mode[] = {
+		[CFG_CAP_CONSERVATIVE] = 300000,
+		[CFG_CAP_BALANCED] = 60000,
+		[CFG_CAP_AGGRESSIVE] = 15000,
+	};
+
+	if (c->metered_interval_ms)
+		return c->metered_interval_ms < 1000 ? 1000 : c->metered_interval_ms;
+	return by_mode[c->data_cap_mode];
+}
+
 static void params_from_cfg(const struct cfg_main *c)
 {
 	E.sp = (struct sched_params){
 		.probe_interval_ms = c->probe_interval_ms,
 		.standby_interval_ms = c->standby_interval_ms,
-		.metered_interval_ms = c->metered_interval_ms,
+		.metered_interval_ms = metered_interval(c),
 		.burst_interval_ms = c->burst_interval_ms,
 		.probe_timeout_ms = c->probe_timeout_ms,
 		.hard_fail_ms = c->hard_fail_ms,
@@ -89,6 +109,12 @@ static void params_from_cfg(const struct cfg_main *c)
 	E.discp = E.dishp;
 	E.discp.poll_ms = DISH_DISCOVER_MS;
 	E.discp.quiet = true;
+	E.cellp = (struct cell_params){
+		.poll_ms = c->radio_poll_ms,
+		.timeout_ms = c->radio_timeout_ms,
+		.rsrp_ok = c->rsrp_ok_dbm, .rsrp_bad = c->rsrp_bad_dbm,
+		.sinr_ok = c->sinr_ok_db, .sinr_bad = c->sinr_bad_db,
+	};
 }
 
 /* ---- links ---------------------------------------------------------------- */
@@ -184,7 +210,9 @@ static void update_scores(struct member *m)
 	sched_stats(&m->sched, false, &all);
 	instant = score_instant(&E.scp, &recent);
 	if (!isnan(instant))
-		instant = fmax(0, instant - dish_penalty(&m->dish, mono_ms()));
+		instant = fmax(0, instant - dish_penalty(&m->dish, mono_ms()) -
+				  cell_penalty(&m->cell, mono_ms()) -
+				  (m->class == MEM_CLASS_WIFI ? wifimon_penalty(&m->wifi, mono_ms()) : 0));
 	score_update(&m->score, instant);
 	m->latency_ms = all.latency_ms;
 	m->loss_pct = all.loss_pct;
@@ -192,18 +220,36 @@ static void update_scores(struct member *m)
 	m->dec.score = m->score.final;
 }
 
-/* What the dish expects (an outage predicted or planned) becomes the member's
- * risk; its start and end are events. */
+/* What the dish expects (an outage predicted or planned) or what the radio
+ * shows (signal falling, cells changing) becomes the member's risk; its start
+ * and end are events. */
 static void eval_risk(struct member *m, int64_t now)
 {
 	bool planned = false;
 	const char *risk = dish_risk(&m->dish, now, &planned);
+	const char *why = m->dish.risk_why;
 
+	if (!risk) {
+		risk = cell_risk(&m->cell, now);
+		why = m->cell.risk_why;
+	}
+	if (!risk && m->class == MEM_CLASS_WIFI) {
+		risk = wifimon_risk(&m->wifi, now);
+		why = m->wifi.risk_why;
+	}
 	if (risk == m->dec.risk)
 		return;
 	if (risk)
 		evlog_add("member", "at-risk", m->cfg.name, NULL, "%s: %s (%s)", m->cfg.name,
-			  planned ? "outage planned" : "outage predicted", m->dish.risk_why);
+			  planned ? "outage planned" : "outage predicted", why);
+	else if (m->class == MEM_CLASS_WIFI)
+		evlog_add("member", "risk-over", m->cfg.name, NULL, "%s: %s", m->cfg.name,
+			  wifimon_fresh(&m->wifi, now) ? "the Wi-Fi signal looks steady again"
+						       : "no Wi-Fi signal reading, the probes decide");
+	else if (m->cell.running)
+		evlog_add("member", "risk-over", m->cfg.name, NULL, "%s: %s", m->cfg.name,
+			  cell_fresh(&m->cell, now) ? "the radio looks steady again"
+						    : "the modem stopped answering, the probes decide");
 	else
 		evlog_add("member", "risk-over", m->cfg.name, NULL, "%s: %s", m->cfg.name,
 			  dish_fresh(&m->dish, now) ? "no outage expected any more"
@@ -597,9 +643,82 @@ static void dish_begin(struct member *m)
 		log_warn("member %s: cannot watch the Starlink dish at %s", m->cfg.name, addr);
 }
 
+static void on_cell(struct cell *c)
+{
+	struct member *m = container_of(c, struct member, cell);
+
+	update_scores(m);	/* the radio counts at once, not at the next probe */
+	member_eval(m, mono_ms());
+	decide();
+}
+
+static void cell_begin(struct member *m)
+{
+	if (m->cfg.enabled && m->class == MEM_CLASS_CELLULAR)
+		cell_start(&m->cell, E.loop, m->cfg.name, m->cfg.radio_source, m->cfg.modem,
+			   m->cfg.prefer_roaming, &E.cellp, on_cell);
+}
+
+/* Every Wi-Fi member's station, one nl80211 round trip each. */
+static void wifi_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	const struct cfg_main *c = &daemon_ctx.cfg.main;
+	int64_t now = mono_ms();
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	for (int i = 0; i < mem_count(); i++) {
+		struct member *m = mem_get(i);
+		struct wifi_info info;
+		int rc, before = m->wifi.err;
+
+		if (!m->running || !m->cfg.enabled || m->class != MEM_CLASS_WIFI)
+			continue;
+		m->wifi.signal_ok = c->wifi_signal_ok_dbm;
+		m->wifi.signal_bad = c->wifi_signal_bad_dbm;
+		rc = wifi_query(&E.wifi, m->cfg.device, &info);
+		wifimon_update(&m->wifi, rc, &info, now);
+		update_scores(m);
+		if (rc < 0 && rc != before)
+			log_warn("member %s: no Wi-Fi station reading for %s: %s", m->cfg.name,
+				 m->cfg.device, wifi_strerror(rc));
+		else if (rc == 0 && before < 0)
+			log_info("member %s: Wi-Fi station readings for %s", m->cfg.name, m->cfg.device);
+		member_eval(m, now);
+	}
+	decide();
+}
+
+static void wifi_begin(struct member *m)
+{
+	if (!E.wifi_tried && (m->class == MEM_CLASS_WIFI || m->cfg.class == MEM_CLASS_AUTO)) {
+		int rc = wifi_open(&E.wifi);
+
+		E.wifi_tried = true;
+		if (rc < 0 && rc != -ENOENT)
+			log_warn("Wi-Fi: cannot open nl80211: %s", strerror(-rc));
+	}
+	if (m->cfg.class == MEM_CLASS_AUTO && m->class != MEM_CLASS_WIFI &&
+	    m->class != MEM_CLASS_STARLINK && wifi_is_station(&E.wifi, m->cfg.device))
+		m->class = MEM_CLASS_WIFI;
+	memset(&m->wifi, 0, sizeof(m->wifi));
+	wifi_info_clear(&m->wifi.info);
+	if (m->class == MEM_CLASS_WIFI && !ev_is_active(&E.wifi_timer))
+		ev_timer_start(E.loop, &E.wifi_timer);
+}
+
+static bool traffic_alive(struct sched *s)
+{
+	return usage_traffic_proof(container_of(s, struct member, sched));
+}
+
 static void member_start(struct member *m)
 {
 	sched_init(&m->sched, E.loop, &m->cfg, &E.sp, on_probe);
+	m->sched.traffic_alive = daemon_ctx.cfg.main.traffic_proof ? traffic_alive : NULL;
+	usage_member_started(m);
+	wifi_begin(m);
 	memset(&m->dec, 0, sizeof(m->dec));
 	m->dec.name = m->cfg.name;
 	m->dec.score = NAN;
@@ -608,12 +727,15 @@ static void member_start(struct member *m)
 	link_changed(m);
 	sched_set_role(&m->sched, role_of(m));
 	dish_begin(m);
+	cell_begin(m);
 }
 
 static void member_restart(struct member *m)
 {
 	dish_stop(&m->dish);
 	dish_begin(m);
+	cell_stop(&m->cell);
+	cell_begin(m);
 	sched_close(&m->sched);
 	sched_reset(&m->sched);
 	memset(m->sched.win, 0, sizeof(m->sched.win));
@@ -634,6 +756,7 @@ static void member_removed(struct member *m)
 	if (E.st.manual == &m->dec)
 		E.st.manual = NULL;
 	dish_stop(&m->dish);
+	cell_stop(&m->cell);
 	sched_close(&m->sched);
 	m->running = false;
 }
@@ -650,6 +773,7 @@ void eng_members_changed(void)
 			member_start(m);
 		else if (m->cfg_changed)
 			member_restart(m);
+		m->sched.traffic_alive = daemon_ctx.cfg.main.traffic_proof ? traffic_alive : NULL;
 		m->cfg_changed = false;
 	}
 	E.reapply = true;
@@ -702,6 +826,7 @@ int eng_init(struct ev_loop *loop)
 	E.started = mono_ms();
 	params_from_cfg(c);
 	ev_timer_init(&E.decide_timer, decide_timer_cb, 0., 0.);
+	ev_timer_init(&E.wifi_timer, wifi_poll, WIFIMON_POLL_MS / 1000.0, WIFIMON_POLL_MS / 1000.0);
 	ev_prepare_init(&E.reapply_watcher, reapply_cb);
 	ev_prepare_start(loop, &E.reapply_watcher);
 	rc = nlmon_init(loop, nl_cb, NULL);
@@ -714,6 +839,7 @@ int eng_init(struct ev_loop *loop)
 		return rc;
 	}
 	mem_set_remove_hook(member_removed);
+	usage_init(loop);
 	E.running = true;
 	daemon_ctx.engine = true;
 	mem_sync(eng_effective_config(&daemon_ctx.cfg));
@@ -727,9 +853,12 @@ void eng_fini(void)
 {
 	if (!E.running)
 		return;
+	usage_fini();
 	for (int i = 0; i < mem_count(); i++)
 		member_removed(mem_get(i));
 	ev_timer_stop(E.loop, &E.decide_timer);
+	ev_timer_stop(E.loop, &E.wifi_timer);
+	wifi_close(&E.wifi);
 	ev_prepare_stop(E.loop, &E.reapply_watcher);
 	E.ctl->fini();
 	nlmon_fini();
@@ -794,6 +923,16 @@ void eng_member_json(const struct member *m, struct json_object *o, bool detail)
 
 	if (m->dish.running && m->class == MEM_CLASS_STARLINK)
 		json_object_object_add(o, "starlink", dish_json(&m->dish, mono_ms(), detail));
+	if (m->cell.running)
+		json_object_object_add(o, "cellular", cell_json(&m->cell, mono_ms(), detail));
+	if (m->running && m->class == MEM_CLASS_WIFI)
+		json_object_object_add(o, "wifi", wifimon_json(&m->wifi, mono_ms()));
+	if (detail && m->running) {
+		struct json_object *d = usage_json(m);
+
+		if (d)
+			json_object_object_add(o, "data", d);
+	}
 	if (!detail)
 		return;
 	link = json_object_new_object();

@@ -153,6 +153,7 @@ static struct json_object *probes_json(const struct sched *s)
 	json_object_object_add(o, "bytes_sent", json_object_new_int64((int64_t)s->bytes_sent));
 	json_object_object_add(o, "bytes_received", json_object_new_int64((int64_t)s->bytes_received));
 	json_object_object_add(o, "bytes_today", json_object_new_int64((int64_t)s->bytes_today));
+	json_object_object_add(o, "skipped", json_object_new_int64((int64_t)s->skipped));
 	json_object_object_add(o, "burst", json_object_new_boolean(s->burst && !s->decided_down));
 	return o;
 }

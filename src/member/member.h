@@ -11,11 +11,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "collect/cell.h"
 #include "collect/dish.h"
+#include "collect/wifimon.h"
 #include "config/config.h"
 #include "decide/decide.h"
 #include "decide/score.h"
 #include "probe/sched.h"
+#include "telem/budget.h"
 
 struct json_object;
 
@@ -50,6 +53,11 @@ struct member {
 	struct dish dish;		/* class starlink only */
 	char dish_cause[48];		/* "dish-outage:NO_SATS" while down for it */
 	bool dish_found;		/* class auto, and a dish answered through it */
+	struct cell cell;		/* class cellular only */
+	struct wifimon wifi;		/* class wifi only */
+	struct budget budget;		/* metered or with a data budget (telem/usage.c) */
+	uint64_t proof_rx, proof_probe_rx;	/* counters at the last traffic proof */
+	bool proof_valid;
 };
 
 void mem_init(void);

@@ -415,11 +415,6 @@ static void offer(enum notify_event ev, const char *key, const char *title, cons
 	fan_out(&m);
 }
 
-void notify_post(enum notify_event ev, const char *key, const char *text)
-{
-	offer(ev, key, text, text, NULL, NULL, NULL);
-}
-
 static void on_switch(const struct evlog_entry *e)
 {
 	char key[NR_KEY_LEN], title[TITLE_LEN];
@@ -442,7 +437,15 @@ static void listener(const struct evlog_entry *e, void *ctx)
 			on_switch(e);
 		return;
 	}
-	if (strcmp(e->type, "member") || (strcmp(e->reason, "down") && strcmp(e->reason, "up")))
+	if (strcmp(e->type, "member"))
+		return;
+	if (!strcmp(e->reason, "data-budget")) {
+		/* "lte has used 90 % of …": the percentage makes each threshold its own message */
+		snprintf(title, sizeof(title), "%s data budget", e->from);
+		offer(NEV_DATA_BUDGET, e->msg, title, e->msg, e->from, NULL, e->reason);
+		return;
+	}
+	if (strcmp(e->reason, "down") && strcmp(e->reason, "up"))
 		return;
 	snprintf(key, sizeof(key), "%s %s", e->from, e->reason);
 	snprintf(title, sizeof(title), "%s is %s", e->from, e->reason);

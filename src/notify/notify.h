@@ -24,12 +24,6 @@ int notify_init(struct ev_loop *loop);
 void notify_apply(const struct config *c);
 void notify_fini(void);
 
-/* The entry for events that have no evlog entry of their own. This is the
- * hook for the cellular data budget: it calls notify_post(NEV_DATA_BUDGET,
- * "lte 90%", "lte has used 90 % of its monthly data budget"). key identifies
- * the message for de-duplication; text is one line. */
-void notify_post(enum notify_event ev, const char *key, const char *text);
-
 /* API notify.test: a test message to the notifier named channel (NULL: every
  * enabled one), past the rules. {"messages":[{"notifier","id"}…],"wait_s"} or
  * an error. */

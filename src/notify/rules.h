@@ -23,7 +23,7 @@ enum notify_event {
 	NEV_MEMBER_UP,
 	NEV_DISH_ALERT,
 	NEV_CRASH,
-	NEV_DATA_BUDGET,	/* for the cellular data budget; nothing sends it yet */
+	NEV_DATA_BUDGET,	/* member/data-budget events (telem/usage.c) */
 	__NEV_MAX
 };
 

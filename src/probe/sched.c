@@ -153,6 +153,12 @@ static void send_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (regular)
 		s->next_regular = now + regular_gap(s);
+	if (regular && !bursting(s) && s->role == SCHED_METERED && s->traffic_alive &&
+	    s->traffic_alive(s)) {
+		s->skipped++;
+		arm_send(s, now);
+		return;
+	}
 	send_one(s, now, regular);
 	arm_send(s, now);
 	arm_timeout(s, now);

@@ -76,7 +76,11 @@ struct sched {
 	int64_t day;				/* day number (UTC) of the *_today counters */
 	uint64_t bytes_today;
 	int send_errno;				/* last send error, logged once per change */
+	uint64_t skipped;			/* metered probes the traffic made unneeded */
 	void (*on_change)(struct sched *s);
+	/* Set by the owner (option traffic_proof): asked before a metered
+	 * standby probe; true = the member's own traffic shows it alive, skip. */
+	bool (*traffic_alive)(struct sched *s);
 };
 
 /* Once per member: nothing is sent until sched_open and a role. cfg and

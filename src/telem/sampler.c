@@ -55,9 +55,18 @@ static void member_values(const struct member *m, int64_t mono, double *v)
 	v[SER_JITTER] = m->jitter_ms;
 	v[SER_SCORE] = m->score.final;
 	v[SER_STATUS] = m->status;
-	v[SER_CLASS] = dish ? st->fraction_obstructed * 100 : NAN;
-	v[SER_CLASS + 1] = dish ? st->pop_ping_latency_ms : NAN;
-	v[SER_CLASS + 2] = dish ? st->pop_ping_drop_rate * 100 : NAN;
+	if (m->class == MEM_CLASS_CELLULAR) {
+		bool radio = cell_fresh(&m->cell, mono);
+
+		v[SER_CLASS] = radio ? m->cell.info.rsrp : NAN;
+		v[SER_CLASS + 1] = radio ? m->cell.info.sinr : NAN;
+	} else if (m->class == MEM_CLASS_WIFI) {
+		v[SER_CLASS] = wifimon_fresh(&m->wifi, mono) ? m->wifi.info.signal_dbm : NAN;
+	} else {
+		v[SER_CLASS] = dish ? st->fraction_obstructed * 100 : NAN;
+		v[SER_CLASS + 1] = dish ? st->pop_ping_latency_ms : NAN;
+		v[SER_CLASS + 2] = dish ? st->pop_ping_drop_rate * 100 : NAN;
+	}
 }
 
 static void system_values(double *v)

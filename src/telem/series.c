@@ -23,6 +23,17 @@ static const struct hist_layout starlink_layout = { SER_CLASS + 3, {
 	[SER_CLASS + 2] = { "pop_drop_pct", 2, 0, NULL, 0 },
 } };
 
+static const struct hist_layout cellular_layout = { SER_CLASS + 2, {
+	MEMBER_FIELDS,
+	[SER_CLASS] = { "rsrp_dbm", 0, HIST_MIN, NULL, 0 },
+	[SER_CLASS + 1] = { "sinr_db", 1, HIST_MIN, NULL, 0 },
+} };
+
+static const struct hist_layout wifi_layout = { SER_CLASS + 1, {
+	MEMBER_FIELDS,
+	[SER_CLASS] = { "signal_dbm", 0, HIST_MIN, NULL, 0 },
+} };
+
 static const struct hist_layout system_layout = { SER_SYS_LOAD1 + 1, {
 	[SER_RSS_KB] = { "rss_kb", 0, HIST_MAX, NULL, 0 },
 	[SER_CPU_PCT] = { "cpu_pct", 2, HIST_MAX, NULL, 0 },
@@ -34,7 +45,16 @@ static const struct hist_layout system_layout = { SER_SYS_LOAD1 + 1, {
 
 const struct hist_layout *series_member_layout(enum mem_class class)
 {
-	return class == MEM_CLASS_STARLINK ? &starlink_layout : &member_layout;
+	switch (class) {
+	case MEM_CLASS_STARLINK:
+		return &starlink_layout;
+	case MEM_CLASS_CELLULAR:
+		return &cellular_layout;
+	case MEM_CLASS_WIFI:
+		return &wifi_layout;
+	default:
+		return &member_layout;
+	}
 }
 
 const struct hist_layout *series_system_layout(void)

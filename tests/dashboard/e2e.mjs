@@ -276,6 +276,14 @@ async function labChecks(context, page) {
 			`#card-${n} .stats`)?.textContent ?? '–'), opt.active, { timeout: 15000 });
 		return await page.textContent('#active');
 	});
+	await check('class_lines', async () => {
+		/* the dish's line and the modem's (the lab's fake uqmi/mmcli/ubus) */
+		await page.waitForFunction(() => /Radio LTE · RSRP -90 dBm · SINR 15\.0 dB · LabTel · home network/
+			.test(document.querySelector('#card-cellular')?.textContent ?? ''), null, { timeout: 30000 });
+		await page.waitForFunction(() => /Dish reachable/
+			.test(document.querySelector('#card-starlink')?.textContent ?? ''), null, { timeout: 10000 });
+		return (await page.textContent('#card-cellular')).replace(/\s+/g, ' ').trim();
+	});
 	await shot(page, 'dashboard-desktop-normal.png');
 
 	await check('failover_live', async () => {

@@ -114,3 +114,4 @@ def daemon(tmp_path):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "conf(text): extra options for the lab's main section")
+    config.addinivalue_line("markers", "members(dict): extra options per lab member section")

@@ -39,7 +39,7 @@ DASHBOARD = "http://127.0.0.1:8080/"
 INSTALL_CHECKS = ["loads", "manifest", "icons", "sw_controls", "installable", "keyboard",
                   "labels_contrast", "offline_shell", "console_clean"]
 LAB_CHECKS = INSTALL_CHECKS[:-2] + [
-    "overview_active", "failover_live", "notification", "history_chart", "events_filter",
+    "overview_active", "class_lines", "failover_live", "notification", "history_chart", "events_filter",
     "system", "login", "settings_roundtrip", "settings_invalid", "action_recheck", "phone",
     "offline_shell", "console_clean"]
 

@@ -3,9 +3,12 @@ on real sockets, faults injected in the ISP namespaces, and both autonomy's
 state and the path traffic really takes (lab/lab path) checked."""
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -59,11 +62,19 @@ def switches():
     return [e for e in reversed(events(1000)) if e["type"] == "switch" and e["reason"] != "initial"]
 
 
-def write_conf(tmp_path, extra_main=""):
+def write_conf(tmp_path, extra_main="", members=None):
+    """lab/autonomy.conf with extra main options, and extra options per member
+    ({"cellular": "\toption weight '90'\n"}: later options win)."""
     base = open(os.path.join(ROOT, "lab", "autonomy.conf")).read()
+    base = base.replace("config autonomy 'main'\n", "config autonomy 'main'\n" + extra_main, 1)
+    for name, extra in (members or {}).items():
+        head = f"config member '{name}'\n"
+        start = base.index(head)
+        end = base.find("\n\n", start)
+        end = len(base) if end < 0 else end + 1
+        base = base[:end] + extra + base[end:]
     conf = tmp_path / "autonomy.conf"
-    conf.write_text(base.replace("config autonomy 'main'\n",
-                                 "config autonomy 'main'\n" + extra_main, 1))
+    conf.write_text(base)
     return conf
 
 
@@ -84,10 +95,13 @@ def daemon(labnet, request):
     for m in MEMBERS:
         lab("fault", m, "clear")
     lab("dish", "clear", "normal")
+    lab("modem", "clear")
     lab("stop", check=False)
     subprocess.run(["rm", "-rf", "/run/autonomy-lab/state"], check=False)
     marker = request.node.get_closest_marker("conf")
-    conf = write_conf(request.getfixturevalue("tmp_path"), marker.args[0] if marker else "")
+    members = request.node.get_closest_marker("members")
+    conf = write_conf(request.getfixturevalue("tmp_path"), marker.args[0] if marker else "",
+                      members.args[0] if members else None)
     lab("start", "-c", str(conf))
     assert wait_for(lambda: status().get("state") == "normal", 30), lab("logs").stdout[-3000:]
     assert status()["active"] == "starlink"
@@ -97,6 +111,7 @@ def daemon(labnet, request):
     r = lab("stop", check=False)
     for m in MEMBERS:
         lab("fault", m, "clear", check=False)
+    lab("modem", "clear", check=False)
     assert r.returncode == 0, r.stdout + r.stderr + lab("logs").stdout[-3000:]
 
 
@@ -355,3 +370,155 @@ def test_dish_obstruction_lowers_the_score(daemon):
         assert wait_for(lambda: member("starlink")["score"]["instant"] <= 80, 10)
     finally:
         lab("dish", "clear")
+
+
+# ---- cellular (issue 5): the fake modem tools of lab/modem --------------------
+
+FAST_RADIO = "\toption radio_poll_ms '1000'\n\toption min_uptime_s '2'\n"
+
+
+def cellular():
+    return member("cellular").get("cellular") or {}
+
+
+@pytest.mark.parametrize("source", ["auto", "ubus", "uqmi", "mmcli"])
+def test_cellular_radio_from_each_source(labnet, tmp_path, source):
+    """Each modem tool's output reaches `members` the same way; auto takes the
+    first that answers (ubus, as on RutOS)."""
+    lab("modem", "clear")
+    lab("stop", check=False)
+    subprocess.run(["rm", "-rf", "/run/autonomy-lab/state"], check=False)
+    conf = write_conf(tmp_path, FAST_RADIO,
+                      {"cellular": f"\toption radio_source '{source}'\n"})
+    lab("start", "-c", str(conf))
+    try:
+        assert wait_for(lambda: cellular().get("tech") == "lte", 15), cellular()
+        c = cellular()
+        assert c["source"] == ("ubus" if source == "auto" else source)
+        assert c["rsrp_dbm"] == -90 and c["sinr_db"] == 15
+        assert c["roaming"] is False and c["registered"] is True
+        assert c["operator"] == "LabTel" and c["error"] is None
+        assert c["penalty"] == 0
+        lab("modem", "tech", "5g")
+        assert wait_for(lambda: cellular().get("tech") == "5g-nsa", 15), cellular()
+        if source in ("uqmi", "mmcli"):     # RutOS's ubus reports the LTE anchor only
+            assert cellular()["nr"]["rsrp_dbm"] == -95, cellular()
+        lab("modem", "roaming", "on")
+        assert wait_for(lambda: cellular().get("roaming") is True, 15), cellular()
+        assert cellular()["penalty"] >= 20
+        out = lab("run", "autonomyctl", "cellular").stdout
+        assert "roaming" in out and "LabTel" in out and "5g-nsa" in out, out
+        if source == "uqmi" and shutil.which("promtool"):
+            text = urllib.request.urlopen("http://127.0.0.1:8080/metrics", timeout=5).read().decode()
+            assert re.search(r'^autonomy_cellular_roaming\{member="cellular"[^}]*\} 1$', text, re.M)
+            assert re.search(r'^autonomy_cellular_rsrp_dbm\{member="cellular"[^}]*\} -90$', text, re.M), \
+                [ln for ln in text.splitlines() if "cellular_" in ln]
+            r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+            assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        print(lab("logs", check=False).stdout[-3000:])
+        lab("stop", check=False)
+        lab("modem", "clear", check=False)
+
+
+@pytest.mark.conf(FAST_RADIO)
+@pytest.mark.members({"cellular": "\toption weight '90'\n"})
+def test_roaming_backup_loses_to_a_home_alternative(daemon):
+    """Cellular outweighs fiber, but it roams: when starlink fails, fiber takes
+    the traffic."""
+    lab("modem", "roaming", "on")
+    assert wait_for(lambda: cellular().get("roaming") is True, 10)
+    # 20 points for roaming: more than switch_margin (15) once the score has settled
+    assert wait_for(lambda: member("fiber")["score"]["final"] - member("cellular")["score"]["final"] > 15, 30)
+    lab("fault", "starlink", "blackhole")
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    assert wait_for(lambda: path() == "fiber", 5)
+
+
+@pytest.mark.conf(FAST_RADIO)
+@pytest.mark.members({"cellular": "\toption weight '90'\n"})
+def test_signal_collapse_on_active_cellular_switches(daemon):
+    lab("fault", "starlink", "blackhole")
+    assert wait_for(lambda: status().get("active") == "cellular", 10)   # the heavier backup
+    assert wait_for(lambda: cellular().get("rsrp_dbm") == -90, 10)
+    lab("modem", "signal", "-125", "-20", "-10")
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    sw = switches()[-1]
+    assert sw["from"] == "cellular" and sw["reason"] == "predict:signal", sw
+    assert member("cellular")["risk"] == "predict:signal"
+    assert wait_for(lambda: path() == "fiber", 5)
+
+
+@pytest.mark.conf(FAST_RADIO + "\toption radio_timeout_ms '1000'\n")
+def test_modem_tool_hang_or_garbage_does_not_stall(daemon):
+    assert wait_for(lambda: cellular().get("tech") == "lte", 10)
+    lab("modem", "hang")
+    assert wait_for(lambda: "no answer in time" in (cellular().get("error") or ""), 15), cellular()
+    assert cellular()["tech"] is None and cellular()["penalty"] == 0
+    # the loop never waits for the tool: the API answers and failover works
+    t0 = time.monotonic()
+    for _ in range(20):
+        assert status().get("active") == "starlink"
+    assert time.monotonic() - t0 < 10
+    lab("fault", "starlink", "blackhole")
+    assert wait_for(lambda: status().get("active") == "fiber", 10)
+    lab("modem", "garbage")
+    assert wait_for(lambda: "JSON" in (cellular().get("error") or ""), 15), cellular()
+    lab("modem", "clear")
+    assert wait_for(lambda: cellular().get("tech") == "lte", 30), cellular()
+    logs = lab("logs").stdout
+    assert logs.count("radio unknown: ") <= 4, logs[-3000:]   # once per change, not per poll
+    assert not [p for p in os.popen("ip netns pids ar-router").read().split()
+                if "sleep" in open(f"/proc/{p}/comm").read()]    # the hung tool was killed
+
+
+@pytest.mark.conf("\toption data_warn_pct '1 90'\n")
+@pytest.mark.members({"cellular": "\toption data_budget_mb '1'\n"})
+def test_data_budget_counts_warns_and_survives_a_restart(daemon, tmp_path):
+    # about 62 KB out through wwan0: 6 % of a 1 MB budget
+    lab("run", "/usr/bin/python3", "-c",
+        "import socket\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'wwan0')\n"
+        "for _ in range(60): s.sendto(b'x' * 1000, ('1.1.1.1', 9))\n")
+    assert wait_for(lambda: (member("cellular").get("data") or {}).get("used_mb", 0) >= 0.05, 25), \
+        member("cellular").get("data")
+    d = member("cellular")["data"]
+    assert d["budget_mb"] == 1 and d["warned_pct"] == 1 and d["reset_day"] == 1
+    assert 0 <= d["probe_mb"] < d["used_mb"]
+    ev = [e for e in events() if e["type"] == "member" and e["reason"] == "data-budget"]
+    assert len(ev) == 1 and "1 %" in ev[0]["message"], ev
+    out = lab("run", "autonomyctl", "cellular").stdout
+    assert "of 1 MB" in out, out
+    used = d["used_mb"]
+    # a clean restart keeps the month's figure (state dir budget.json)
+    conf = write_conf(tmp_path, "\toption data_warn_pct '1 90'\n",
+                      {"cellular": "\toption data_budget_mb '1'\n"})
+    lab("stop")
+    lab("start", "-c", str(conf))
+    assert wait_for(lambda: status().get("state") == "normal", 30)
+    assert member("cellular")["data"]["used_mb"] >= used
+    assert not [e for e in events() if e["type"] == "member" and e["reason"] == "data-budget"]
+
+
+@pytest.mark.conf("\toption metered_interval_ms '5000'\n\toption traffic_proof '1'\n")
+def test_traffic_proof_spares_metered_probes(daemon):
+    """cellular is metered standby: while its own traffic comes back through
+    wwan0 it is alive without probes; when the traffic stops, probing resumes."""
+    gen = subprocess.Popen([LAB, "run", "/usr/bin/python3", "-c",
+                            "import socket, time\n"
+                            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                            "s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b'wwan0')\n"
+                            "end = time.time() + 22\n"
+                            "while time.time() < end:\n"
+                            "    s.sendto(b'x' * 1000, ('203.0.113.80', 7777)); time.sleep(0.05)\n"])
+    try:
+        assert wait_for(lambda: member("cellular")["probes"]["skipped"] >= 2, 30), \
+            member("cellular")["probes"]
+        assert member("cellular")["status"] == "up"
+    finally:
+        gen.wait(timeout=40)
+    p = member("cellular")["probes"]
+    time.sleep(12)                  # quiet again: two intervals, probed again
+    q = member("cellular")["probes"]
+    assert q["sent"] > p["sent"] and q["skipped"] <= p["skipped"] + 1, (p, q)

@@ -110,7 +110,8 @@ static void test_config_words(void **state)
 	setup_with(NULL, 300, 20, 3600, "", "high");
 	assert_int_equal(nrules_prio(&R, NEV_FAILOVER), NOTIFY_PRIO_HIGH);
 	assert_int_equal(nrules_prio(&R, NEV_FAILBACK), NOTIFY_PRIO_NORMAL);
-	assert_false(R.cfg.events & (1u << NEV_DATA_BUDGET));
+	assert_true(R.cfg.events & (1u << NEV_DATA_BUDGET));
+	assert_int_equal(nrules_prio(&R, NEV_DATA_BUDGET), NOTIFY_PRIO_NORMAL);
 	assert_int_equal(R.cfg.cooldown_ms, 300 * S);
 }
 

@@ -46,30 +46,41 @@ function starlinkLine(sl) {
 	]);
 }
 
-// Cellular and Wi-Fi objects: their plain values, in the daemon's order.
-function radioLine(label, obj) {
-	const parts = [label];
+function dbm(v, unit, digits = 0) {
+	return v === null || v === undefined ? null : `${fmtNum(v, digits)} ${unit}`;
+}
 
-	for (const [k, v] of Object.entries(obj)) {
-		if (v === null || typeof v === 'object')
-			continue;
-		if (k === 'roaming')
-			parts.push(v ? warn('roaming') : 'home network');
-		else
-			parts.push(`${k.replace(/_/g, ' ')} ${v}`);
-		if (parts.length > 7)
-			break;
-	}
-	return joinParts(parts);
+function cellularLine(c) {
+	if (!c.tech || c.tech === 'unknown')
+		return [warn('Radio unknown'), c.error ? ` (${c.error})` : ''];
+	return joinParts([
+		`Radio ${c.tech.toUpperCase()}`,
+		c.rsrp_dbm !== null && `RSRP ${dbm(c.rsrp_dbm, 'dBm')}`,
+		c.sinr_db !== null && `SINR ${dbm(c.sinr_db, 'dB', 1)}`,
+		c.operator,
+		c.roaming === true ? warn('roaming') : c.roaming === false && 'home network',
+		c.risk && warn(`risk ${c.risk}`),
+	]);
+}
+
+function wifiLine(w) {
+	if (!w.connected)
+		return [warn('Wi-Fi not connected'), w.error ? ` (${w.error})` : ''];
+	return joinParts([
+		`Wi-Fi ${w.ssid || ''}`.trim(),
+		w.signal_dbm !== null && `signal ${dbm(w.signal_dbm, 'dBm')}`,
+		w.tx_bitrate_kbps && `${fmtNum(w.tx_bitrate_kbps / 1000)} Mbit/s`,
+		w.risk && warn(`risk ${w.risk}`),
+	]);
 }
 
 function classLine(m) {
 	if (m.starlink)
 		return starlinkLine(m.starlink);
 	if (m.cellular)
-		return radioLine('Radio', m.cellular);
+		return cellularLine(m.cellular);
 	if (m.wifi)
-		return radioLine('Wi-Fi', m.wifi);
+		return wifiLine(m.wifi);
 	return null;
 }
 
