@@ -260,7 +260,10 @@ static void poll_failed(struct cell *c)
 				CELL_DETECT_PAUSE_MS / 1000);
 			next = CELL_DETECT_PAUSE_MS;
 		}
-	} else if (c->want == CELL_SRC_AUTO && c->fails >= CELL_FAILS_REDETECT) {
+	} else if (c->want == CELL_SRC_AUTO && c->fails >= CELL_FAILS_REDETECT &&
+		   (c->last_rc == -ENOENT || c->last_rc == -EIO)) {
+		/* the tool went away or keeps refusing: perhaps another answers now (one
+		 * that hangs or prints garbage is still the modem's tool) */
 		c->source = CELL_SRC_AUTO;
 		c->detect = CELL_SRC_UBUS;
 		c->mm_setup = false;
@@ -299,6 +302,7 @@ static void step_done(struct runner *r, int rc, const char *out, size_t len)
 	const char *what = step == STEP_MM_SETUP ? "mmcli signal setup" : radio_query_name(step);
 	char err[RADIO_ERR_LEN];
 
+	c->last_rc = rc;
 	if (rc == 0 && step == STEP_MM_SETUP) {
 		c->mm_setup = true;
 	} else if (rc == 0) {

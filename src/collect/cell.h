@@ -6,9 +6,11 @@
  *
  * Sources (docs/USER-GUIDE.md, "Cellular"): RutOS ubus (gsm.modemN), OpenWrt
  * uqmi, ModemManager mmcli; "auto" tries them in that order and keeps the
- * first that answers until it fails CELL_FAILS_REDETECT polls in a row. The
- * signal is read every poll; registration, operator, cell and SIM every
- * CELL_INFO_EVERY polls (uqmi answers both with one call). A missing tool, a
+ * first that answers until it is missing or fails (exit status) for
+ * CELL_FAILS_REDETECT polls in a row (one that hangs or prints garbage is
+ * kept: it is still the modem's tool). The signal is read every poll;
+ * registration, operator, cell and SIM every CELL_INFO_EVERY polls (uqmi
+ * answers both with one call). A missing tool, a
  * timeout or output that does not parse makes the radio fields unknown (the
  * probes decide alone); each new problem is logged once.
  */
@@ -77,6 +79,7 @@ struct cell {
 	struct radio_info info;		/* the last complete reading */
 	int64_t info_at;		/* mono ms of it, 0 = unknown */
 	int fails;			/* polls in a row without a reading */
+	int last_rc;			/* of the last command (runner.h) */
 	char err[128];			/* the last problem, "" if none */
 	char logged[128];		/* the problem logged last */
 	struct {

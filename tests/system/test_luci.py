@@ -133,7 +133,18 @@ config member 'sl'
 	option class 'starlink'
 	option dish '127.0.0.1:{port}'
 	list target '127.0.0.1'
+
+config member 'lte'
+	option device 'lo'
+	option class 'cellular'
+	option weight '50'
+	option metered '1'
+	option data_budget_mb '100'
+	option radio_source 'uqmi'
+	list target '127.0.0.1'
 """
+# the lte member's modem: the lab's fake uqmi, on a state file of this test
+MODEM_TOOLS = os.path.join(ROOT, "lab", "modem")
 MAIN = ("config autonomy 'main'\n\toption controller 'none'\n\toption http_listen ''\n"
         "\toption min_uptime_s '0'\n\toption dish_poll_ms '200'\n")
 NETNS_SETUP = "ip link set lo up; ip addr add 10.9.9.9/32 dev lo; ip route add default dev lo"
@@ -159,9 +170,11 @@ def recorded(tmp_path_factory):
     state, pidfile, port = tmp / "dish.json", tmp / "dishsim.pid", 9200
     sim = ("/usr/bin/python3 %s serve --listen 127.0.0.1:%d --state %s --log %s --pidfile %s "
            ">/dev/null 2>&1 &" % (DISHSIM, port, state, tmp / "dishsim.log", pidfile))
-    d = Daemon(tmp, MAIN + MEMBERS.format(port=port),
+    modem = ("export PATH=%s:$PATH AUTONOMY_LAB_MODEM=%s; %s/../lab modem roaming on; "
+             % (MODEM_TOOLS, tmp / "modem.state", MODEM_TOOLS))
+    d = Daemon(tmp, MAIN + "\toption radio_poll_ms '1000'\n" + MEMBERS.format(port=port),
                wrapper=["unshare", "--net", "sh", "-ec",
-                        NETNS_SETUP + "; " + sim + ' exec "$@"', "sh"])
+                        NETNS_SETUP + "; " + modem + sim + ' exec "$@"', "sh"])
     try:
         d.start()
         assert wait_for(lambda: pidfile.exists(), 15), "dishsim did not start"
@@ -173,9 +186,11 @@ def recorded(tmp_path_factory):
             st = rpcd_call(d.sock, "status")
             ms = rpcd_call(d.sock, "members").get("members", [])
             sl = next((m for m in ms if m["name"] == "sl"), {}).get("starlink") or {}
+            lte = next((m for m in ms if m["name"] == "lte"), {}).get("cellular") or {}
             scores = {m["name"]: m["score"]["final"] for m in ms}
             ok = (st.get("active") == "a" and None not in scores.values()
-                  and sl.get("reachable") and sl.get("alerts") and scores["sl"] < scores["a"])
+                  and sl.get("reachable") and sl.get("alerts") and scores["sl"] < scores["a"]
+                  and lte.get("tech") == "lte" and lte.get("roaming") is True)
             return (st, ms) if ok else None
 
         got = wait_for(ready, 40)
@@ -280,7 +295,7 @@ def test_overview_renders_active_and_scores(report, recorded):
                           "Score", "Instant", "EWMA", "Window"]
     score_col = members[0].index("Score")
     shown = rows_by_first_cell(members)
-    assert len(shown) == len(st["members"]) == 2
+    assert len(shown) == len(st["members"]) == 3
     for m in st["members"]:
         row = shown[m["name"] + (" *" if m["name"] == st["active"] else "")]
         assert row[1] == m["class"] and row[2] == m["device"] and row[3] == m["status"]
@@ -322,6 +337,14 @@ def test_members_view_shows_details_and_dish(report, recorded):
     assert dish["Alerts"][1] == ", ".join(sl["alerts"]) and "thermal_throttle" in sl["alerts"]
     assert dish["Obstruction"][1].startswith("%.1f %%" % sl["obstruction_pct"])
     assert dish["Outage"][1] == ("none" if sl["outage"] is None else dish["Outage"][1])
+    assert "autonomy-cellular:a" not in tables and "autonomy-data:a" not in tables
+    radio = rows_by_first_cell([[]] + tables["autonomy-cellular:lte"])
+    assert radio["Technology"][1] == "lte"
+    assert radio["RSRP / RSRQ / SINR"][1] == "-90 dBm / -9.0 dB / 15.0 dB"
+    assert radio["Operator"][1] == "LabTel (99901), roaming"
+    data = rows_by_first_cell([[]] + tables["autonomy-data:lte"])
+    assert data["Used this period"][1].endswith(" of 100 MB (%.1f %%)"
+                                                % next(m for m in ms if m["name"] == "lte")["data"]["used_pct"])
     assert case["after_poll"]["error"].startswith(recorded["down"]["error"]["message"] + ". ")
 
 

@@ -243,6 +243,34 @@ static void test_missing_tool_and_garbage(void **state)
 	cell_stop(&c);
 }
 
+static bool on_mmcli(struct cell *c)
+{
+	return c->source == CELL_SRC_MMCLI && cell_fresh(c, mono_ms());
+}
+
+static void test_auto_looks_again_when_the_tool_fails(void **state)
+{
+	struct cell c = { 0 };
+	char path[128];
+
+	(void)state;
+	tool("uqmi");
+	set_uqmi(-91, 13.4, false);
+	cell_start(&c, ev_default_loop(0), "lte", CELL_SRC_AUTO, "", false, &P, NULL);
+	assert_true(run_until(&c, has_reading, 5));
+	assert_int_equal(c.source, CELL_SRC_UQMI);
+	/* uqmi now refuses (as with a modem that moved to ModemManager) */
+	write_text("uqmi", "#!/bin/sh\necho 'Failed to open device' >&2\nexit 2\n", 0755);
+	tool("mmcli");
+	write_text("mmcli.out", "{\"modem\":{\"signal\":{\"lte\":{\"rsrp\":\"-97.00\","
+		   "\"rsrq\":\"-10.00\",\"rssi\":\"-70.00\",\"snr\":\"8.00\"}}}}\n", 0644);
+	assert_true(run_until(&c, on_mmcli, 15));
+	assert_true(c.info.rsrp == -97 && c.info.tech == RADIO_TECH_LTE);
+	cell_stop(&c);
+	snprintf(path, sizeof(path), "%s/mmcli", dir);
+	unlink(path);
+}
+
 static void test_off_runs_nothing(void **state)
 {
 	struct cell c = { 0 };
@@ -262,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_falling_signal_is_a_risk),
 		cmocka_unit_test(test_hanging_tool_is_killed_and_marks_unknown),
 		cmocka_unit_test(test_missing_tool_and_garbage),
+		cmocka_unit_test(test_auto_looks_again_when_the_tool_fails),
 		cmocka_unit_test(test_off_runs_nothing),
 	};
 

@@ -7,7 +7,8 @@
 /*
  * Autonomy members: one section per member with its status, scores, probe results,
  * link state, flap dampening and risk; members of class starlink also show what the
- * dish reports (reachable, outage, obstruction, alerts, risk). From ubus
+ * dish reports (reachable, outage, obstruction, alerts, risk), cellular members their
+ * modem's radio, metered ones their data use this period. From ubus
  * `autonomy members` ({"members": [...]}, docs/API.md), refreshed every 5 s.
  */
 
@@ -132,6 +133,38 @@ function starlinkFields(d) {
 	return rows;
 }
 
+function cellularFields(c) {
+	var roam = c.roaming == null ? '-' : (c.roaming ? _('roaming') : _('home network'));
+
+	if (!c.tech)
+		return [
+			field(_('Modem'), c.source || '-'),
+			field(_('Radio'), _('unknown') + (c.error ? ': ' + c.error : ''))
+		];
+	return [
+		field(_('Modem'), (c.modem || _('default')) + ' (' + (c.source || '-') + ')'),
+		field(_('Technology'), c.tech),
+		field(_('RSRP / RSRQ / SINR'), num(c.rsrp_dbm, 0, ' dBm') + ' / ' +
+			num(c.rsrq_db, 1, ' dB') + ' / ' + num(c.sinr_db, 1, ' dB')),
+		field(_('Operator'), (c.operator || '-') + ' (' + (c.mccmnc || '-') + '), ' + roam),
+		field(_('Cell / SIM slot'), (c.cell_id || '-') + ' / ' +
+			(c.sim_slot != null ? String(c.sim_slot) : '-')),
+		field(_('Score penalty'), num(c.penalty, 1)),
+		field(_('Risk'), c.risk ? c.risk + (c.risk_why ? ': ' + c.risk_why : '') : _('none'))
+	];
+}
+
+function dataFields(d) {
+	return [
+		field(_('Used this period'), num(d.used_mb, 1, ' MB') +
+			(d.budget_mb != null ? ' ' + _('of') + ' ' + d.budget_mb + ' MB (' +
+			num(d.used_pct, 1, ' %') + ')' : '')),
+		field(_('Of which probes'), num(d.probe_mb, 3, ' MB')),
+		field(_('Period'), (d.period_start || '-').substr(0, 10) + ' – ' +
+			(d.period_end || '-').substr(0, 10))
+	];
+}
+
 function renderMember(m) {
 	var parts = [
 		E('h3', {}, [ m.name ]),
@@ -142,6 +175,14 @@ function renderMember(m) {
 		parts.push(E('h4', {}, [ _('Starlink dish') ]),
 			E('table', { 'class': 'table autonomy-starlink', 'data-member': m.name },
 				starlinkFields(m.starlink)));
+	if (m.cellular)
+		parts.push(E('h4', {}, [ _('Cellular radio') ]),
+			E('table', { 'class': 'table autonomy-cellular', 'data-member': m.name },
+				cellularFields(m.cellular)));
+	if (m.data)
+		parts.push(E('h4', {}, [ _('Data use') ]),
+			E('table', { 'class': 'table autonomy-data', 'data-member': m.name },
+				dataFields(m.data)));
 
 	return E('div', { 'class': 'cbi-section' }, parts);
 }
