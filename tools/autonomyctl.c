@@ -45,6 +45,7 @@ struct ctl_conn {
 
 struct ctl_opts {
 	bool json;
+	bool dry_run;		/* mwan3 takeover/release --dry-run */
 	struct ctl_conn conn;
 };
 
@@ -350,6 +351,7 @@ static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -359,13 +361,16 @@ static int ctl_parse_opts(int argc, char **argv, struct ctl_opts *o)
 
 	o->conn.path = env && *env ? env : CTL_DEFAULT_SOCKET;
 	o->conn.timeout_s = CTL_DEFAULT_TIMEOUT_S;
-	while ((ch = getopt_long(argc, argv, "js:t:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "js:t:nhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			o->json = true;
 			break;
 		case 's':
 			o->conn.path = optarg;
+			break;
+		case 'n':
+			o->dry_run = true;
 			break;
 		case 't':
 			if (!ctl_parse_timeout(optarg, &o->conn.timeout_s))
@@ -545,6 +550,10 @@ int main(int argc, char **argv)
 		return ret;
 	if (ctl_parse(argc - optind, argv + optind, &call, err, sizeof(err)) < 0)
 		return ctl_usage_error(err);
+	if (opts.dry_run && ctl_set_dry_run(&call, err, sizeof(err)) < 0) {
+		ctl_call_free(&call);
+		return ctl_usage_error(err);
+	}
 
 	switch (call.cmd) {
 	case CTL_CMD_HELP:

@@ -52,6 +52,9 @@ enum ctl_cmd {
 	CTL_CMD_CELLULAR,
 	CTL_CMD_HISTORY,
 	CTL_CMD_NOTIFY_TEST,
+	CTL_CMD_MWAN3_TAKEOVER,
+	CTL_CMD_MWAN3_RELEASE,
+	CTL_CMD_MWAN3_STATUS,
 	CTL_CMD_RPCD_LIST,
 	CTL_CMD_RPCD_CALL,
 	CTL_CMD_HELP,
@@ -97,6 +100,11 @@ void ctl_print_history(FILE *out, struct json_object *reply);
 /* SINCE of `history NAME [SINCE]`: seconds, or a number with s, m, h or d.
  * Returns -1 when it is not one. */
 long long ctl_parse_since(const char *s);
+/* An `mwan3` reply: the uci change lines, the tracking state, the reload. */
+void ctl_print_mwan3(FILE *out, struct json_object *reply);
+/* --dry-run: only mwan3 takeover and release take it (sets params.dry_run).
+ * Returns 0, or -1 with a message in err. */
+int ctl_set_dry_run(struct ctl_call *call, char *err, size_t errlen);
 /* "message", else "changed: a.b, c.d", else "ok". */
 void ctl_print_result(FILE *out, struct json_object *reply);
 /* uci-show style lines of a config.get reply, limited to filter ("SECTION" or

@@ -606,6 +606,9 @@ void ctl_print_status(FILE *out, struct json_object *reply)
 	ctl_kv_add(&kv, "state", "%s", ctl_str_or_none(reply, "state"));
 	ctl_kv_add(&kv, "uptime", "%s", ctl_fmt_uptime(up, sizeof(up), ctl_get(reply, "uptime_s")));
 	ctl_status_config(&kv, ctl_get(reply, "config"));
+	if (ctl_get(reply, "mwan3"))
+		ctl_kv_add(&kv, "mwan3 tracking", "%s",
+			   ctl_str_or_none(ctl_get(reply, "mwan3"), "tracking"));
 	ctl_kv_print(out, &kv);
 
 	fputc('\n', out);
@@ -1115,6 +1118,76 @@ void ctl_print_result(FILE *out, struct json_object *reply)
 	}
 }
 
+/* ---- mwan3 takeover / release / status ------------------------------------ */
+
+static void ctl_mwan3_reload(FILE *out, struct json_object *r)
+{
+	const char *err = ctl_str(r, "error"), *result = ctl_str(r, "result");
+	char *s;
+
+	if (!json_object_is_type(r, json_type_object))
+		return;
+	if (json_object_is_type(ctl_get(r, "running"), json_type_boolean))
+		/* status: the last reload */
+		s = ctl_sprintf("last reload: %s (%s): %s", ctl_str_or_none(r, "command"),
+				ctl_str_or_none(r, "started"),
+				json_object_get_boolean(ctl_get(r, "running")) ? "running" :
+				result ? result : CTL_NONE);
+	else if (json_object_get_boolean(ctl_get(r, "started")))
+		s = ctl_sprintf("reload: %s (started; 'autonomyctl mwan3 status' shows how it "
+				"ended)", ctl_str_or_none(r, "command"));
+	else if (err)
+		s = ctl_sprintf("reload: not done: %s", err);
+	else
+		return;
+	fprintf(out, "%s\n", s);
+	free(s);
+}
+
+void ctl_print_mwan3(FILE *out, struct json_object *reply)
+{
+	struct json_object *changes = ctl_get(reply, "changes");
+	bool dry = json_object_get_boolean(ctl_get(reply, "dry_run"));
+	size_t n = json_object_is_type(changes, json_type_array) ?
+		   json_object_array_length(changes) : 0;
+	bool applied = json_object_get_boolean(ctl_get(reply, "applied"));
+	const char *cmd = ctl_str_or_none(reply, "cmd"), *msg = ctl_str(reply, "message");
+	char *s;
+
+	if (n)
+		fprintf(out, "%s\n", dry ? "would run (nothing is changed):" :
+			     applied ? "changed:" : "changes:");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(changes, i);
+
+		s = ctl_sprintf("  %s", json_object_is_type(c, json_type_string) ?
+				json_object_get_string(c) : CTL_NONE);
+		fprintf(out, "%s\n", s);
+		free(s);
+	}
+	if (n && dry)
+		fputs("  uci commit mwan3\n", out);
+	if (msg) {
+		s = ctl_sprintf("%s", msg);
+		fprintf(out, "%s\n", s);
+		free(s);
+	}
+	if (n && dry)
+		s = ctl_sprintf("mwan3 tracking: %s (after %s: %s)",
+				ctl_str_or_none(reply, "state"), cmd,
+				ctl_str_or_none(reply, "planned_state"));
+	else
+		s = ctl_sprintf("mwan3 tracking: %s", ctl_str_or_none(reply, "state"));
+	fprintf(out, "%s\n", s);
+	free(s);
+	ctl_mwan3_reload(out, ctl_get(reply, "reload"));
+	if (ctl_str(reply, "warning")) {
+		s = ctl_sprintf("warning: %s", ctl_str(reply, "warning"));
+		fprintf(out, "%s\n", s);
+		free(s);
+	}
+}
+
 bool ctl_reply_is_error(struct json_object *reply)
 {
 	return ctl_get(reply, "error") != NULL;
@@ -1158,6 +1231,11 @@ int ctl_print(FILE *out, const struct ctl_call *call, struct json_object *reply,
 	case CTL_CMD_HISTORY:
 		ctl_print_history(out, reply);
 		break;
+	case CTL_CMD_MWAN3_TAKEOVER:
+	case CTL_CMD_MWAN3_RELEASE:
+	case CTL_CMD_MWAN3_STATUS:
+		ctl_print_mwan3(out, reply);
+		break;
 	case CTL_CMD_CONFIG_GET:
 		if (ctl_print_config(out, reply, call->arg, err, errlen) < 0)
 			return CTL_EXIT_ERROR;
@@ -1200,6 +1278,12 @@ void ctl_usage(FILE *out)
 	      "  cellular                  the modem and data use of each cellular member\n"
 	      "  notify test [CHANNEL]     send a test message to notifier CHANNEL (or every\n"
 	      "                            enabled one) and print each channel's answer\n"
+	      "  mwan3 status              who tracks mwan3's interfaces: autonomy, mwan3, mixed\n"
+	      "                            or none\n"
+	      "  mwan3 takeover            hand mwan3's tracking (track_ip) of the managed\n"
+	      "                            interfaces to autonomy, reload mwan3; prints the uci\n"
+	      "                            changes (--dry-run: only prints them)\n"
+	      "  mwan3 release             give the tracking back to mwan3 (--dry-run too)\n"
 	      "  rpcd list                 rpcd exec plugin: the method signatures\n"
 	      "  rpcd call METHOD          rpcd exec plugin: call with ubus arguments on stdin\n"
 	      "  help                      this text\n"
@@ -1209,6 +1293,7 @@ void ctl_usage(FILE *out)
 	      "  -s, --socket PATH   the daemon's socket (default: $AUTONOMY_SOCKET,\n"
 	      "                      else " CTL_DEFAULT_SOCKET ")\n"
 	      "  -t, --timeout S     seconds to wait for connect and reply (default 5)\n"
+	      "  -n, --dry-run       mwan3 takeover/release: show the changes, change nothing\n"
 	      "\n"
 	      "exit codes:\n"
 	      "  0  success\n"
@@ -1385,6 +1470,30 @@ static int ctl_build_config_set(const struct ctl_verb *verb, struct ctl_call *ca
 	return 0;
 }
 
+static int ctl_build_mwan3(const struct ctl_verb *verb, struct ctl_call *call,
+			   int argc, char **argv, char *err, size_t errlen)
+{
+	struct json_object *params = json_object_new_object();
+
+	(void)argc; (void)argv; (void)err; (void)errlen;
+	json_object_object_add(params, "cmd", json_object_new_string(verb->method));
+	call->request = ctl_new_request("mwan3", params);
+	return 0;
+}
+
+int ctl_set_dry_run(struct ctl_call *call, char *err, size_t errlen)
+{
+	struct json_object *params = NULL;
+
+	if ((call->cmd != CTL_CMD_MWAN3_TAKEOVER && call->cmd != CTL_CMD_MWAN3_RELEASE) ||
+	    !json_object_object_get_ex(call->request, "params", &params)) {
+		snprintf(err, errlen, "--dry-run is only for mwan3 takeover and mwan3 release");
+		return -1;
+	}
+	json_object_object_add(params, "dry_run", json_object_new_boolean(1));
+	return 0;
+}
+
 #define CTL_MANY 1000000
 static const struct ctl_verb ctl_verbs[] = {
 	{ "status", NULL, CTL_CMD_STATUS, 0, 0, "status", "status", ctl_build_plain },
@@ -1408,6 +1517,12 @@ static const struct ctl_verb ctl_verbs[] = {
 	{ "cellular", NULL, CTL_CMD_CELLULAR, 0, 0, "cellular", "members", ctl_build_plain },
 	{ "notify", "test", CTL_CMD_NOTIFY_TEST, 0, 1, "notify test [CHANNEL]", "notify.test",
 	  ctl_build_notify_test },
+	{ "mwan3", "takeover", CTL_CMD_MWAN3_TAKEOVER, 0, 0, "mwan3 takeover [--dry-run]",
+	  "takeover", ctl_build_mwan3 },
+	{ "mwan3", "release", CTL_CMD_MWAN3_RELEASE, 0, 0, "mwan3 release [--dry-run]",
+	  "release", ctl_build_mwan3 },
+	{ "mwan3", "status", CTL_CMD_MWAN3_STATUS, 0, 0, "mwan3 status", "status",
+	  ctl_build_mwan3 },
 	{ "rpcd", "list", CTL_CMD_RPCD_LIST, 0, 0, "rpcd list", NULL, ctl_build_local },
 	{ "rpcd", "call", CTL_CMD_RPCD_CALL, 1, 1, "rpcd call METHOD", NULL, ctl_build_local },
 	/* How rpcd itself runs us as /usr/libexec/rpcd/autonomy. */

@@ -53,6 +53,11 @@ struct json_object *ctl_rpcd_signatures(void)
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int(32));
 	json_object_object_add(sig, "notify.status", o);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "cmd", json_object_new_string("str"));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+	json_object_object_add(sig, "mwan3", o);
 	return sig;
 }
 

@@ -1,6 +1,7 @@
 #include "api/api.h"
 #include "api/http.h"
 #include "config/config.h"
+#include "control/takeover.h"
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -92,7 +93,7 @@ static struct json_object *config_state_json(void)
 static struct json_object *m_status(struct json_object *params)
 {
 	const struct daemon_ctx *d = &daemon_ctx;
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *mwan3;
 	const struct evlog_entry *last = evlog_last();
 
 	(void)params;
@@ -110,6 +111,10 @@ static struct json_object *m_status(struct json_object *params)
 	json_object_object_add(o, "members", members_json(false));
 	json_object_object_add(o, "last_event", last ? evlog_entry_json(last) : NULL);
 	json_object_object_add(o, "config", config_state_json());
+	/* only where config_root/mwan3 exists, whatever the controller */
+	mwan3 = tko_status_json(&d->cfg);
+	if (mwan3)
+		json_object_object_add(o, "mwan3", mwan3);
 	return o;
 }
 
@@ -332,6 +337,15 @@ static struct json_object *m_notify_status(struct json_object *params)
 	return notify_status_json(json_object_get_int64(v));
 }
 
+static struct json_object *m_mwan3(struct json_object *params)
+{
+	struct json_object *v;
+	bool dry_run = params && json_object_object_get_ex(params, "dry_run", &v) &&
+		       json_object_get_boolean(v);
+
+	return tko_call(param_str(params, "cmd"), dry_run, &daemon_ctx.cfg, daemon_ctx.loop);
+}
+
 /* ---- the table ------------------------------------------------------------------ */
 
 static const struct api_param no_params[] = { { NULL, 0 } };
@@ -348,6 +362,9 @@ static const struct api_param get_params[] = { { "schema", json_type_boolean }, 
 static const struct api_param set_params[] = { { "values", json_type_object }, { NULL, 0 } };
 static const struct api_param ntest_params[] = { { "channel", json_type_string }, { NULL, 0 } };
 static const struct api_param nstatus_params[] = { { "id", json_type_int }, { NULL, 0 } };
+static const struct api_param mwan3_params[] = {
+	{ "cmd", json_type_string }, { "dry_run", json_type_boolean }, { NULL, 0 }
+};
 
 static const struct api_method methods[] = {
 	{ "status", m_status, no_params },
@@ -360,6 +377,7 @@ static const struct api_method methods[] = {
 	{ "info", m_info, no_params },
 	{ "notify.test", m_notify_test, ntest_params },
 	{ "notify.status", m_notify_status, nstatus_params },
+	{ "mwan3", m_mwan3, mwan3_params },
 };
 
 static const char *type_word(enum json_type t)
@@ -416,10 +434,12 @@ enum json_type api_param_type(const char *method, const char *param)
 	return json_type_null;
 }
 
+/* By name only (HTTP decides before it reads parameters): mwan3 is a write with
+ * every cmd, status too; its state alone is in status. */
 bool api_is_write(const char *method)
 {
 	return !strcmp(method, "action") || !strcmp(method, "config.set") ||
-	       !strcmp(method, "notify.test");
+	       !strcmp(method, "notify.test") || !strcmp(method, "mwan3");
 }
 
 static char *to_line(struct json_object *o, size_t *outlen)

@@ -87,6 +87,7 @@ struct cfg_main {
 	int metric_base;
 	char config_root[CFG_PATH_LEN];	/* where network, mwan3 and wireless live */
 	char mwan3_hotplug_call[CFG_PATH_LEN];
+	char mwan3_reload[CFG_PATH_LEN];	/* after mwan3 takeover/release */
 	/* probing */
 	int probe_interval_ms;
 	int standby_interval_ms;

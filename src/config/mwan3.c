@@ -154,10 +154,14 @@ static bool device_of(const struct uci_file *net, const struct uci_file *wl, con
 	return true;
 }
 
-/* track_ip and reliability, from the interface section or a RutOS condition. */
+/* track_ip and reliability, from the interface section or a RutOS condition;
+ * after `autonomyctl mwan3 takeover` the targets are in autonomy_track_ip. */
 static void tracking_of(const struct uci_section *s, struct cfg_member *m, bool *have_targets)
 {
 	const struct uci_option *t = uci_find_option(s, "track_ip");
+
+	if (!t)
+		t = uci_find_option(s, "autonomy_track_ip");
 	const char *rel = opt(s, "reliability");
 	unsigned char buf[sizeof(struct in6_addr)];
 

@@ -39,6 +39,8 @@ static void setup(void)
 	mem_init();
 	if (cfg_load(&c, path, err, sizeof(err)) != 0)
 		abort();
+	/* mwan3 takeover must find no mwan3 file to change */
+	snprintf(c.main.config_root, sizeof(c.main.config_root), "/nonexistent");
 	/* config.set must fail to write: point the daemon at a path that cannot exist */
 	snprintf(daemon_ctx.cfg_path, sizeof(daemon_ctx.cfg_path), "/nonexistent/fuzz.conf");
 	daemon_apply(&c);

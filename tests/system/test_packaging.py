@@ -29,7 +29,7 @@ LAYOUT = {
     "usr/share/rpcd/acl.d/autonomy.json": (0o644, "autonomy.acl.json"),
 }
 READ_METHODS = {"status", "members", "events", "history", "info", "config.get"}
-WRITE_METHODS = {"action", "config.set"}
+WRITE_METHODS = {"action", "config.set", "mwan3"}
 
 
 def version():
@@ -326,7 +326,7 @@ def test_acl_matches_rpcd_list():
     assert WRITE_METHODS <= set(write)
     # what sends or changes anything needs write
     for m in read:
-        assert m not in ("action", "config.set", "notify.test")
+        assert m not in ("action", "config.set", "notify.test", "mwan3")
 
 
 GOOD = {

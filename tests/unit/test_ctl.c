@@ -748,6 +748,7 @@ static void test_rpcd_list(void **state)
 		{ "config.set", "values", json_type_object }, { "info", NULL, json_type_object },
 		{ "notify.test", "channel", json_type_string },
 		{ "notify.status", "id", json_type_int },
+		{ "mwan3", "cmd", json_type_string }, { "mwan3", "dry_run", json_type_boolean },
 	};
 	struct json_object *list, *m, *a;
 	char *buf = NULL;
@@ -762,7 +763,7 @@ static void test_rpcd_list(void **state)
 	assert_ptr_equal(strchr(buf, '\n'), buf + len - 1);
 	list = parse(buf);
 	assert_true(json_object_is_type(list, json_type_object));
-	assert_int_equal(json_object_object_length(list), 10);
+	assert_int_equal(json_object_object_length(list), 11);
 	for (i = 0; i < sizeof(sig) / sizeof(sig[0]); i++) {
 		assert_true(json_object_object_get_ex(list, sig[i].method, &m));
 		assert_true(json_object_is_type(m, json_type_object));
@@ -990,9 +991,60 @@ static void test_starlink(void **state)
 	expect_output(ctl_print_starlink, "{}", "no member of class starlink\n");
 }
 
+/* mwan3 takeover/release/status: the request, --dry-run, and what is printed. */
+static void test_mwan3(void **state)
+{
+	char *argv[] = { "mwan3", "status" }, err[128] = "";
+	struct ctl_call call;
+
+	(void)state;
+	expect_request("mwan3 takeover", CTL_CMD_MWAN3_TAKEOVER,
+		       "{\"method\":\"mwan3\",\"params\":{\"cmd\":\"takeover\"}}", NULL);
+	expect_request("mwan3 release", CTL_CMD_MWAN3_RELEASE,
+		       "{\"method\":\"mwan3\",\"params\":{\"cmd\":\"release\"}}", NULL);
+	assert_int_equal(ctl_parse(2, argv, &call, err, sizeof(err)), 0);
+	assert_int_equal(ctl_set_dry_run(&call, err, sizeof(err)), -1);
+	assert_string_equal(err, "--dry-run is only for mwan3 takeover and mwan3 release");
+	ctl_call_free(&call);
+	argv[1] = "takeover";
+	assert_int_equal(ctl_parse(2, argv, &call, err, sizeof(err)), 0);
+	assert_int_equal(ctl_set_dry_run(&call, err, sizeof(err)), 0);
+	assert_string_equal(json_object_to_json_string_ext(call.request, JSON_C_TO_STRING_PLAIN),
+			    "{\"method\":\"mwan3\",\"params\":{\"cmd\":\"takeover\","
+			    "\"dry_run\":true}}");
+	ctl_call_free(&call);
+
+	expect_output(ctl_print_mwan3,
+		      "{\"cmd\":\"takeover\",\"dry_run\":true,\"state\":\"mwan3\","
+		      "\"planned_state\":\"autonomy\",\"changes\":[\"uci del_list "
+		      "mwan3.wan.track_ip='1.1.1.1'\",\"uci add_list "
+		      "mwan3.wan.autonomy_track_ip='1.1.1.1'\"],\"applied\":false,"
+		      "\"reload\":{\"command\":\"/etc/init.d/mwan3 reload\",\"started\":false}}",
+		      "would run (nothing is changed):\n"
+		      "  uci del_list mwan3.wan.track_ip='1.1.1.1'\n"
+		      "  uci add_list mwan3.wan.autonomy_track_ip='1.1.1.1'\n"
+		      "  uci commit mwan3\n"
+		      "mwan3 tracking: mwan3 (after takeover: autonomy)\n");
+	expect_output(ctl_print_mwan3,
+		      "{\"cmd\":\"release\",\"dry_run\":false,\"state\":\"mwan3\","
+		      "\"changes\":[\"uci del_list x\\u001b[2J\"],\"applied\":true,"
+		      "\"reload\":{\"command\":\"r\",\"started\":false,\"error\":\"gone\"}}",
+		      "changed:\n  uci del_list x?[2J\nmwan3 tracking: mwan3\n"
+		      "reload: not done: gone\n");
+	expect_output(ctl_print_mwan3,
+		      "{\"cmd\":\"status\",\"state\":\"autonomy\",\"changes\":[],"
+		      "\"reload\":{\"command\":\"r\",\"started\":\"2026-11-27T20:00:00Z\","
+		      "\"running\":false,\"result\":\"ok\"}}",
+		      "mwan3 tracking: autonomy\n"
+		      "last reload: r (2026-11-27T20:00:00Z): ok\n");
+	expect_output(ctl_print_mwan3, "[1]", "mwan3 tracking: -\n");
+	expect_output(ctl_print_mwan3, NULL, "mwan3 tracking: -\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mwan3),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_starlink),
 		cmocka_unit_test(test_status_config_error),

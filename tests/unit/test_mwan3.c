@@ -111,6 +111,35 @@ static void test_missing_and_present(void **state)
 }
 
 /* A broken line is skipped, the rest still counts; no interface enabled: none. */
+/* After `autonomyctl mwan3 takeover` the targets are in autonomy_track_ip. */
+static void test_targets_after_takeover(void **state)
+{
+	char dir[] = "/tmp/test_mwan3.XXXXXX", path[64];
+	struct config c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/network", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("config interface 'wan'\n\toption device 'eth0'\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/mwan3", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("config interface 'wan'\n\toption enabled '1'\n"
+	      "\tlist autonomy_track_ip '192.0.2.1'\n\tlist autonomy_track_ip '192.0.2.2'\n", f);
+	fclose(f);
+	cfg_defaults(&c);
+	assert_int_equal(mwan3_discover(dir, &c), 1);
+	assert_member(&c.member[0], "wan", "eth0", MEM_CLASS_AUTO, 1, 1, "192.0.2.1 192.0.2.2");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/network", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_bad_and_disabled(void **state)
 {
 	char dir[] = "/tmp/test_mwan3.XXXXXX", path[64];
@@ -314,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_rutos),
 		cmocka_unit_test(test_starlink_lte_wifi),
 		cmocka_unit_test(test_missing_and_present),
+		cmocka_unit_test(test_targets_after_takeover),
 		cmocka_unit_test(test_bad_and_disabled),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_queue_and_failure),
