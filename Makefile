@@ -37,13 +37,15 @@ endif
 
 WITH_STARLINK ?= 1
 
-PKGS       := json-c libmnl libmicrohttpd libmosquitto libcurl libcrypto
+PKGS       := json-c libmnl libmicrohttpd
 ifeq ($(WITH_STARLINK),1)
 PKGS       += libnghttp2 libprotobuf-c
 endif
+# Loaded at run time when first used (src/core/dl.h): only their headers here.
+DL_PKGS    := libmosquitto libcurl
 # Debian's libcurl.pc names the multiarch include directory, which the compiler
 # searches anyway and which makes cppcheck read glibc's own headers.
-PKG_CFLAGS := $(filter-out -I/usr/include/%-linux-gnu,$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null))
+PKG_CFLAGS := $(filter-out -I/usr/include/%-linux-gnu,$(shell $(PKG_CONFIG) --cflags $(PKGS) $(DL_PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # Debian's libev ships no .pc file.
 EV_LIBS    := $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev)

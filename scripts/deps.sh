@@ -8,7 +8,7 @@
 set -eu
 
 job=${1:-build}
-build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libmosquitto-dev libcurl4-openssl-dev libssl-dev"
+build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libmicrohttpd-dev libmosquitto-dev libcurl4-openssl-dev"
 lab_pkgs="iproute2 nftables python3 util-linux procps python3-grpcio python3-protobuf python3-grpc-tools"
 # The dashboard: make www (npm), its browser tests and icons (chromium).
 www_pkgs="npm chromium"

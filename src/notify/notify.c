@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "core/util.h"
 #include "notify/send.h"
 #include "telem/evlog.h"
@@ -14,8 +15,6 @@
 
 #include <ev.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #define TICK_S		1.0
 #define ALERT_EVERY	5		/* ticks between looks at the dish alerts */
@@ -123,26 +122,25 @@ static void add_str(struct json_object *o, const char *k, const char *v)
 /* HMAC-SHA256 of "TIMESTAMP.BODY" with the notifier's token, in hex. */
 static void sign(const char *key, const char *ts, const char *body, size_t len, char *hex)
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
+	uint8_t mac[SHA256_LEN];
 	size_t tl = strlen(ts);
 	char *data = xmalloc(tl + 1 + len);
 
 	memcpy(data, ts, tl);
 	data[tl] = '.';
 	memcpy(data + tl + 1, body, len);
-	HMAC(EVP_sha256(), key, (int)strlen(key), (unsigned char *)data, tl + 1 + len, mac, &maclen);
+	hmac_sha256((const uint8_t *)key, strlen(key), (const uint8_t *)data, tl + 1 + len, mac);
 	free(data);
-	for (unsigned int i = 0; i < maclen; i++)
+	for (int i = 0; i < SHA256_LEN; i++)
 		sprintf(hex + 2 * i, "%02x", mac[i]);
-	hex[2 * maclen] = '\0';
+	hex[2 * SHA256_LEN] = '\0';
 }
 
 static unsigned send_webhook(const struct cfg_notifier *n, const struct msg *m, char *err,
 			     size_t errlen)
 {
 	struct json_object *o = json_object_new_object();
-	char ts[24], when[RFC3339_LEN], hts[64], hsig[192], hex[2 * EVP_MAX_MD_SIZE + 1];
+	char ts[24], when[RFC3339_LEN], hts[64], hsig[192], hex[2 * SHA256_LEN + 1];
 	const char *headers[4] = { "Content-Type: application/json", NULL, NULL, NULL };
 	struct nsend_req r = { .url = n->url, .headers = headers, .cafile = n->cafile };
 	int64_t now = wall_ms();

@@ -1,4 +1,5 @@
 #include "notify/send.h"
+#include "core/dl.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -7,9 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the calls go through C (below), so curl.h's type-checking macros would be in the way */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <ev.h>
 #include <json-c/json.h>
+
+/* libcurl is loaded when the first message is queued (core/dl.h). */
+#define CURL_SONAME	"libcurl.so.4"
+#define CURL_FNS(X) \
+	X(curl_easy_cleanup) X(curl_easy_getinfo) X(curl_easy_init) X(curl_easy_setopt) \
+	X(curl_easy_strerror) X(curl_global_cleanup) X(curl_global_init) \
+	X(curl_multi_add_handle) X(curl_multi_assign) X(curl_multi_cleanup) \
+	X(curl_multi_info_read) X(curl_multi_init) X(curl_multi_remove_handle) \
+	X(curl_multi_setopt) X(curl_multi_socket_action) X(curl_slist_append) \
+	X(curl_slist_free_all) X(curl_version_info)
+
+static struct {
+	CURL_FNS(DL_MEMBER)
+} C;
+static const char *const curl_names[] = { CURL_FNS(DL_NAME) };
 
 #define BACKOFF_FIRST_MS	2000
 #define BACKOFF_MAX_MS		60000
@@ -62,7 +80,7 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 			     (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
 
 	(void)loop;
-	curl_multi_socket_action(N.multi, s->fd, flags, &running);
+	C.curl_multi_socket_action(N.multi, s->fd, flags, &running);
 	check_done();
 }
 
@@ -73,7 +91,7 @@ static void curl_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	curl_multi_socket_action(N.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	C.curl_multi_socket_action(N.multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done();
 }
 
@@ -87,7 +105,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *clientp, void
 	if (what == CURL_POLL_REMOVE) {
 		if (s) {
 			ev_io_stop(N.loop, &s->io);
-			curl_multi_assign(N.multi, fd, NULL);
+			C.curl_multi_assign(N.multi, fd, NULL);
 			s->used = false;
 		}
 		return 0;
@@ -103,7 +121,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *clientp, void
 		s->used = true;
 		s->fd = fd;
 		ev_io_init(&s->io, io_cb, fd, events);
-		curl_multi_assign(N.multi, fd, s);
+		C.curl_multi_assign(N.multi, fd, s);
 	} else {
 		ev_io_stop(N.loop, &s->io);
 		ev_io_set(&s->io, fd, events);
@@ -157,11 +175,11 @@ static void free_job(struct job *j)
 {
 	if (j->easy) {
 		if (j->inflight)
-			curl_multi_remove_handle(N.multi, j->easy);
-		curl_easy_cleanup(j->easy);
+			C.curl_multi_remove_handle(N.multi, j->easy);
+		C.curl_easy_cleanup(j->easy);
 	}
-	curl_slist_free_all(j->headers);
-	curl_slist_free_all(j->rcpt);
+	C.curl_slist_free_all(j->headers);
+	C.curl_slist_free_all(j->rcpt);
 	free(j->body);
 	memset(j, 0, sizeof(*j));
 }
@@ -194,8 +212,8 @@ static void start_attempt(struct job *j, int64_t now)
 	j->errbuf[0] = '\0';
 	j->body_off = 0;
 	j->attempts++;
-	curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, (long)(ms > 1 ? ms : 1));
-	if (curl_multi_add_handle(N.multi, j->easy) != CURLM_OK) {
+	C.curl_easy_setopt(j->easy, CURLOPT_TIMEOUT_MS, (long)(ms > 1 ? ms : 1));
+	if (C.curl_multi_add_handle(N.multi, j->easy) != CURLM_OK) {
 		snprintf(j->answer, sizeof(j->answer), "curl_multi_add_handle failed");
 		j->next_try = now + BACKOFF_FIRST_MS;
 		return;
@@ -219,14 +237,14 @@ static bool attempt_ok(struct job *j, CURLcode rc)
 	char body[NSEND_ANSWER_LEN];
 	long code = 0;
 
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	C.curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
 	strlcpy_ok(body, j->answer, sizeof(body));
 	for (char *c = body; *c; c++)
 		if (*c == '\r' || *c == '\n')
 			*c = ' ';
 	if (rc != CURLE_OK) {
 		snprintf(j->answer, sizeof(j->answer), "%s", j->errbuf[0] ? j->errbuf :
-			 curl_easy_strerror(rc));
+			 C.curl_easy_strerror(rc));
 		return false;
 	}
 	if (j->smtp) {
@@ -241,7 +259,7 @@ static void attempt_done(struct job *j, CURLcode rc)
 {
 	int64_t now = mono_ms();
 
-	curl_multi_remove_handle(N.multi, j->easy);
+	C.curl_multi_remove_handle(N.multi, j->easy);
 	j->inflight = false;
 	if (attempt_ok(j, rc)) {
 		log_info("notify: %s: message %u delivered (%s)", j->label, j->id, j->answer);
@@ -266,12 +284,12 @@ static void check_done(void)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(N.multi, &left))) {
+	while ((msg = C.curl_multi_info_read(N.multi, &left))) {
 		struct job *j = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+		C.curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 		if (j)
 			attempt_done(j, msg->data.result);
 	}
@@ -337,19 +355,19 @@ static void setup_smtp(struct job *j, const struct nsend_req *r)
 	CURL *e = j->easy;
 
 	j->smtp = true;
-	j->rcpt = curl_slist_append(NULL, r->mail_rcpt);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(e, CURLOPT_MAIL_FROM, r->mail_from);
-	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, j->rcpt);
-	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(e, CURLOPT_READDATA, j);
-	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->body_len);
+	j->rcpt = C.curl_slist_append(NULL, r->mail_rcpt);
+	C.curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	C.curl_easy_setopt(e, CURLOPT_MAIL_FROM, r->mail_from);
+	C.curl_easy_setopt(e, CURLOPT_MAIL_RCPT, j->rcpt);
+	C.curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	C.curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+	C.curl_easy_setopt(e, CURLOPT_READDATA, j);
+	C.curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->body_len);
 	if (r->starttls && !strncmp(r->url, "smtp://", 7))
-		curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		C.curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (r->username && *r->username) {
-		curl_easy_setopt(e, CURLOPT_USERNAME, r->username);
-		curl_easy_setopt(e, CURLOPT_PASSWORD, r->password ? r->password : "");
+		C.curl_easy_setopt(e, CURLOPT_USERNAME, r->username);
+		C.curl_easy_setopt(e, CURLOPT_PASSWORD, r->password ? r->password : "");
 	}
 }
 
@@ -358,14 +376,14 @@ static void setup_http(struct job *j, const struct nsend_req *r)
 	CURL *e = j->easy;
 
 	for (int i = 0; r->headers && r->headers[i]; i++)
-		j->headers = curl_slist_append(j->headers, r->headers[i]);
+		j->headers = C.curl_slist_append(j->headers, r->headers[i]);
 	/* No "Expect: 100-continue" round trip. */
-	j->headers = curl_slist_append(j->headers, "Expect:");
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+	j->headers = C.curl_slist_append(j->headers, "Expect:");
+	C.curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	C.curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+	C.curl_easy_setopt(e, CURLOPT_POST, 1L);
+	C.curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
+	C.curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
 }
 
 static bool check_req(const struct nsend_req *r, char *err, size_t errlen)
@@ -387,19 +405,21 @@ static bool check_req(const struct nsend_req *r, char *err, size_t errlen)
 	return true;
 }
 
+static int curl_up(char *err, size_t errlen);
+
 unsigned nsend_queue(const char *label, const struct nsend_req *r, nsend_done_fn done,
 		     void *ctx, char *err, size_t errlen)
 {
 	struct job *j;
 	CURL *e;
 
-	if (!N.multi) {
+	if (!N.loop) {
 		snprintf(err, errlen, "notifications are not running");
 		return 0;
 	}
-	if (!check_req(r, err, errlen))
+	if (!check_req(r, err, errlen) || curl_up(err, errlen) < 0)
 		return 0;
-	e = curl_easy_init();
+	e = C.curl_easy_init();
 	if (!e) {
 		snprintf(err, errlen, "curl_easy_init failed");
 		return 0;
@@ -417,15 +437,15 @@ unsigned nsend_queue(const char *label, const struct nsend_req *r, nsend_done_fn
 	j->body_len = r->body_len;
 	j->created = j->next_try = mono_ms();
 	j->deadline = j->created + N.deadline_ms;
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "autonomyd/" AUTONOMY_VERSION);
+	C.curl_easy_setopt(e, CURLOPT_URL, r->url);
+	C.curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
+	C.curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	C.curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
+	C.curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	C.curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	C.curl_easy_setopt(e, CURLOPT_USERAGENT, "autonomyd/" AUTONOMY_VERSION);
 	if (r->cafile && *r->cafile)
-		curl_easy_setopt(e, CURLOPT_CAINFO, r->cafile);
+		C.curl_easy_setopt(e, CURLOPT_CAINFO, r->cafile);
 	if (is_smtp(r->url))
 		setup_smtp(j, r);
 	else
@@ -445,7 +465,7 @@ void nsend_retry_now(void)
 			continue;
 		if (j->inflight) {
 			/* Removing and adding a handle starts its transfer again. */
-			curl_multi_remove_handle(N.multi, j->easy);
+			C.curl_multi_remove_handle(N.multi, j->easy);
 			j->inflight = false;
 			j->attempts--;
 		}
@@ -498,26 +518,41 @@ struct json_object *nsend_json(void)
 
 int nsend_init(struct ev_loop *loop)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_err("notify: curl_global_init failed; notifications are off");
-		return -EIO;
-	}
-	N.multi = curl_multi_init();
-	if (!N.multi) {
-		log_err("notify: curl_multi_init failed; notifications are off");
-		curl_global_cleanup();
-		return -ENOMEM;
-	}
-	if (!(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS))
-		log_warn("notify: this libcurl resolves host names synchronously; a slow DNS "
-			 "server can stall the daemon while a notification is sent (use IP addresses)");
 	N.loop = loop;
 	if (!N.attempt_ms)
 		nsend_set_limits(10000, 600000);
 	ev_init(&N.curl_timer, curl_timer_cb);
 	ev_init(&N.retry, retry_cb);
-	curl_multi_setopt(N.multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(N.multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	return 0;
+}
+
+/* libcurl and its multi handle, at the first message. */
+static int curl_up(char *err, size_t errlen)
+{
+	char why[256];
+
+	if (N.multi)
+		return 0;
+	if (dl_load(CURL_SONAME, curl_names, (void **)&C, ARRAY_SIZE(curl_names), why,
+		    sizeof(why)) < 0) {
+		snprintf(err, errlen, "notifications need libcurl: %s", why);
+		return -1;
+	}
+	if (C.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "curl_global_init failed");
+		return -1;
+	}
+	N.multi = C.curl_multi_init();
+	if (!N.multi) {
+		snprintf(err, errlen, "curl_multi_init failed");
+		C.curl_global_cleanup();
+		return -1;
+	}
+	if (!(C.curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS))
+		log_warn("notify: this libcurl resolves host names synchronously; a slow DNS "
+			 "server can stall the daemon while a notification is sent (use IP addresses)");
+	C.curl_multi_setopt(N.multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	C.curl_multi_setopt(N.multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 	return 0;
 }
 
@@ -526,8 +561,10 @@ void nsend_fini(void)
 {
 	int n = 0;
 
-	if (!N.multi)
+	if (!N.multi) {
+		N.loop = NULL;
 		return;
+	}
 	for (int i = 0; i < NSEND_QUEUE; i++) {
 		if (!N.jobs[i].used)
 			continue;
@@ -538,12 +575,13 @@ void nsend_fini(void)
 		log_warn("notify: %d undelivered message%s dropped at stop", n, n == 1 ? "" : "s");
 	ev_timer_stop(N.loop, &N.curl_timer);
 	ev_timer_stop(N.loop, &N.retry);
-	curl_multi_cleanup(N.multi);
+	C.curl_multi_cleanup(N.multi);
 	N.multi = NULL;
 	for (int i = 0; i < SOCKETS; i++) {
 		if (N.socks[i].used)
 			ev_io_stop(N.loop, &N.socks[i].io);
 		N.socks[i].used = false;
 	}
-	curl_global_cleanup();
+	C.curl_global_cleanup();
+	N.loop = NULL;
 }

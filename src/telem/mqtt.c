@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "config/config.h"
 #include "core/daemon.h"
+#include "core/dl.h"
 #include "core/log.h"
 #include "core/resolve.h"
 #include "core/util.h"
@@ -20,6 +21,23 @@
 #include <ev.h>
 #include <json-c/json.h>
 #include <mosquitto.h>
+
+/* libmosquitto is loaded when MQTT is first configured (core/dl.h). */
+#define MOSQ_SONAME	"libmosquitto.so.1"
+#define MOSQ_FNS(X) \
+	X(mosquitto_connack_string) X(mosquitto_connect_bind_async) \
+	X(mosquitto_connect_callback_set) X(mosquitto_destroy) X(mosquitto_disconnect) \
+	X(mosquitto_disconnect_callback_set) X(mosquitto_lib_cleanup) X(mosquitto_lib_init) \
+	X(mosquitto_loop_misc) X(mosquitto_loop_read) X(mosquitto_loop_write) \
+	X(mosquitto_message_callback_set) X(mosquitto_new) X(mosquitto_publish) \
+	X(mosquitto_publish_callback_set) X(mosquitto_socket) X(mosquitto_strerror) \
+	X(mosquitto_subscribe) X(mosquitto_tls_set) X(mosquitto_unsubscribe) \
+	X(mosquitto_username_pw_set) X(mosquitto_want_write) X(mosquitto_will_set)
+
+static struct {
+	MOSQ_FNS(DL_MEMBER)
+} Q;
+static const char *const mosq_names[] = { MOSQ_FNS(DL_NAME) };
 
 #define MQ_QUEUE_MSGS		256
 #define MQ_QUEUE_BYTES		(256 * 1024)
@@ -97,7 +115,7 @@ static const char *describe(int rc, int err)
 	case MOSQ_ERR_KEEPALIVE:
 		return "no answer within the keepalive";
 	default:
-		return mosquitto_strerror(rc);
+		return Q.mosquitto_strerror(rc);
 	}
 }
 
@@ -110,13 +128,13 @@ static void topic_of(char *buf, const char *sub)
 
 static void io_update(void)
 {
-	int fd = M.mosq ? mosquitto_socket(M.mosq) : -1, events;
+	int fd = M.mosq ? Q.mosquitto_socket(M.mosq) : -1, events;
 
 	if (fd < 0) {
 		ev_io_stop(M.loop, &M.io);
 		return;
 	}
-	events = EV_READ | (mosquitto_want_write(M.mosq) ? EV_WRITE : 0);
+	events = EV_READ | (Q.mosquitto_want_write(M.mosq) ? EV_WRITE : 0);
 	if (ev_is_active(&M.io) && M.io.fd == fd && (M.io.events & (EV_READ | EV_WRITE)) == events)
 		return;
 	ev_io_stop(M.loop, &M.io);
@@ -144,7 +162,7 @@ static void after_loop(int rc)
 {
 	int err = errno;
 
-	if (live() && (rc > 0 || mosquitto_socket(M.mosq) < 0))
+	if (live() && (rc > 0 || Q.mosquitto_socket(M.mosq) < 0))
 		lost(rc > 0 ? rc : MOSQ_ERR_CONN_LOST, err);
 	else if (M.state == MQ_CONNECTED)
 		flush();
@@ -159,10 +177,10 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)w;
 	if (revents & EV_READ)
-		rc = mosquitto_loop_read(M.mosq, 1);
+		rc = Q.mosquitto_loop_read(M.mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && (revents & EV_WRITE) && live() &&
-	    mosquitto_socket(M.mosq) >= 0)
-		rc = mosquitto_loop_write(M.mosq, 1);
+	    Q.mosquitto_socket(M.mosq) >= 0)
+		rc = Q.mosquitto_loop_write(M.mosq, 1);
 	after_loop(rc);
 }
 
@@ -177,7 +195,7 @@ static void misc_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if (live())
-		after_loop(mosquitto_loop_misc(M.mosq));
+		after_loop(Q.mosquitto_loop_misc(M.mosq));
 }
 
 /* ---- publishing ------------------------------------------------------------------ */
@@ -186,10 +204,10 @@ static void misc_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * while connected, so they never wait in the queue). */
 static void publish_now(const char *topic, const char *payload, size_t len)
 {
-	int rc = mosquitto_publish(M.mosq, NULL, topic, (int)len, len ? payload : NULL, 1, true);
+	int rc = Q.mosquitto_publish(M.mosq, NULL, topic, (int)len, len ? payload : NULL, 1, true);
 
 	if (rc != MOSQ_ERR_SUCCESS)
-		log_debug("MQTT: cannot publish to %s: %s", topic, mosquitto_strerror(rc));
+		log_debug("MQTT: cannot publish to %s: %s", topic, Q.mosquitto_strerror(rc));
 }
 
 /* Hands queued messages to libmosquitto, at most MQ_INFLIGHT unacknowledged. */
@@ -202,7 +220,7 @@ static void flush(void)
 	       (m = mqq_peek(&M.q))) {
 		int mid = 0;
 
-		rc = mosquitto_publish(M.mosq, &mid, m->topic, (int)m->len,
+		rc = Q.mosquitto_publish(M.mosq, &mid, m->topic, (int)m->len,
 				       m->len ? m->payload : NULL, 1, m->kind == MQQ_SAMPLE);
 		if (rc == MOSQ_ERR_SUCCESS) {
 			mqq_sent(&M.q, m, mid);
@@ -212,10 +230,10 @@ static void flush(void)
 		    rc == MOSQ_ERR_NOMEM)
 			break;	/* the connection is failing: the socket will tell */
 		log_warn("MQTT: cannot publish %zu bytes to %s: %s; dropped", m->len, m->topic,
-			 mosquitto_strerror(rc));
+			 Q.mosquitto_strerror(rc));
 		mqq_drop(&M.q, m);
 	}
-	if (M.state == MQ_CONNECTED && mosquitto_socket(M.mosq) < 0)
+	if (M.state == MQ_CONNECTED && Q.mosquitto_socket(M.mosq) < 0)
 		lost(rc > 0 ? rc : MOSQ_ERR_CONN_LOST, errno);
 	else
 		io_update();
@@ -337,7 +355,7 @@ static void sweep_start(void)
 
 	sweep_topics(subs);
 	for (int i = 0; i < 3; i++)
-		mosquitto_subscribe(M.mosq, NULL, subs[i], 0);
+		Q.mosquitto_subscribe(M.mosq, NULL, subs[i], 0);
 	M.sweeping = true;
 	ev_timer_stop(M.loop, &M.sweep);
 	ev_timer_set(&M.sweep, MQ_SWEEP_S, 0.);
@@ -356,7 +374,7 @@ static void sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	sweep_topics(subs);
 	for (int i = 0; i < 3; i++)
-		mosquitto_unsubscribe(M.mosq, NULL, subs[i]);
+		Q.mosquitto_unsubscribe(M.mosq, NULL, subs[i]);
 	io_update();
 }
 
@@ -451,7 +469,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
 	if (rc) {
 		/* libmosquitto closes the connection and calls on_disconnect next */
 		snprintf(M.refused, sizeof(M.refused), "the broker refused the connection: %s",
-			 mosquitto_connack_string(rc));
+			 Q.mosquitto_connack_string(rc));
 		return;
 	}
 	M.state = MQ_CONNECTED;
@@ -503,7 +521,7 @@ static void client_destroy(void)
 		return;
 	ev_io_stop(M.loop, &M.io);
 	M.stopping = true;
-	mosquitto_destroy(M.mosq);
+	Q.mosquitto_destroy(M.mosq);
 	M.stopping = false;
 	M.mosq = NULL;
 	mqq_requeue(&M.q);
@@ -515,30 +533,30 @@ static int client_new(void)
 	char topic[MQ_TOPIC_LEN];
 	int rc;
 
-	M.mosq = mosquitto_new(c->client_id, true, NULL);
+	M.mosq = Q.mosquitto_new(c->client_id, true, NULL);
 	if (!M.mosq) {
 		fail("cannot create an MQTT client: %s", strerror(errno));
 		return -1;
 	}
-	mosquitto_connect_callback_set(M.mosq, on_connect);
-	mosquitto_disconnect_callback_set(M.mosq, on_disconnect);
-	mosquitto_publish_callback_set(M.mosq, on_publish);
-	mosquitto_message_callback_set(M.mosq, on_message);
+	Q.mosquitto_connect_callback_set(M.mosq, on_connect);
+	Q.mosquitto_disconnect_callback_set(M.mosq, on_disconnect);
+	Q.mosquitto_publish_callback_set(M.mosq, on_publish);
+	Q.mosquitto_message_callback_set(M.mosq, on_message);
 	topic_of(topic, "availability");
-	rc = mosquitto_will_set(M.mosq, topic, 7, "offline", 1, true);
+	rc = Q.mosquitto_will_set(M.mosq, topic, 7, "offline", 1, true);
 	if (rc == MOSQ_ERR_SUCCESS && c->username[0])
-		rc = mosquitto_username_pw_set(M.mosq, c->username,
+		rc = Q.mosquitto_username_pw_set(M.mosq, c->username,
 					       c->password[0] ? c->password : NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		fail("cannot set up the MQTT client: %s", mosquitto_strerror(rc));
+		fail("cannot set up the MQTT client: %s", Q.mosquitto_strerror(rc));
 		return -1;
 	}
 	if (c->tls) {
-		rc = mosquitto_tls_set(M.mosq, c->cafile[0] ? c->cafile : NULL,
+		rc = Q.mosquitto_tls_set(M.mosq, c->cafile[0] ? c->cafile : NULL,
 				       c->cafile[0] ? NULL : MQ_CAPATH, NULL, NULL, NULL);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			fail("TLS: cannot use the CA certificates in %s: %s",
-			     c->cafile[0] ? c->cafile : MQ_CAPATH, mosquitto_strerror(rc));
+			     c->cafile[0] ? c->cafile : MQ_CAPATH, Q.mosquitto_strerror(rc));
 			return -1;
 		}
 	}
@@ -555,7 +573,7 @@ static void connect_addr(const char *addr)
 	M.state = MQ_CONNECTING;
 	M.attempt_ms = mono_ms();
 	errno = 0;
-	rc = mosquitto_connect_bind_async(M.mosq, target, M.conn.port, M.conn.keepalive, NULL);
+	rc = Q.mosquitto_connect_bind_async(M.mosq, target, M.conn.port, M.conn.keepalive, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		fail("%s", describe(rc, errno));
 		return;
@@ -751,6 +769,18 @@ void mqtt_apply(const struct cfg_main *c)
 		M.conn = next;
 		return;
 	}
+	if (!M.lib_inited) {
+		char why[sizeof(M.error) - 32];
+
+		if (dl_load(MOSQ_SONAME, mosq_names, (void **)&Q, ARRAY_SIZE(mosq_names), why,
+			    sizeof(why)) < 0) {
+			snprintf(M.error, sizeof(M.error), "MQTT needs libmosquitto: %s", why);
+			log_err("%s", M.error);
+			return;
+		}
+		Q.mosquitto_lib_init();
+		M.lib_inited = true;
+	}
 	if (M.interval_s != c->mqtt_interval_s || !was_on) {
 		M.interval_s = c->mqtt_interval_s;
 		ev_timer_stop(M.loop, &M.sample);
@@ -762,10 +792,6 @@ void mqtt_apply(const struct cfg_main *c)
 			ha_changed(old_ha, old_ha_prefix);
 		check_members();
 		return;
-	}
-	if (!M.lib_inited) {
-		mosquitto_lib_init();
-		M.lib_inited = true;
 	}
 	if (strcmp(next.prefix, M.conn.prefix))
 		drop_all("the topic prefix changed");
@@ -821,18 +847,18 @@ static void run_until(bool (*done)(void), int64_t end)
 {
 	int fd;
 
-	while (!done() && M.mosq && (fd = mosquitto_socket(M.mosq)) >= 0) {
+	while (!done() && M.mosq && (fd = Q.mosquitto_socket(M.mosq)) >= 0) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int left = (int)(end - mono_ms());
 
-		if (mosquitto_want_write(M.mosq))
+		if (Q.mosquitto_want_write(M.mosq))
 			p.events |= POLLOUT;
 		if (left <= 0 || poll(&p, 1, left) <= 0)
 			break;
 		if (p.revents & POLLOUT)
-			mosquitto_loop_write(M.mosq, 1);
-		if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && mosquitto_socket(M.mosq) >= 0)
-			mosquitto_loop_read(M.mosq, 1);
+			Q.mosquitto_loop_write(M.mosq, 1);
+		if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && Q.mosquitto_socket(M.mosq) >= 0)
+			Q.mosquitto_loop_read(M.mosq, 1);
 	}
 }
 
@@ -853,10 +879,10 @@ void mqtt_fini(void)
 	if (M.state == MQ_CONNECTED) {
 		M.stopping = true;
 		topic_of(topic, "availability");
-		if (mosquitto_publish(M.mosq, &M.bye_mid, topic, 7, "offline", 1, true) ==
+		if (Q.mosquitto_publish(M.mosq, &M.bye_mid, topic, 7, "offline", 1, true) ==
 		    MOSQ_ERR_SUCCESS)
 			run_until(bye_sent, mono_ms() + MQ_STOP_DRAIN_MS / 2);
-		mosquitto_disconnect(M.mosq);
+		Q.mosquitto_disconnect(M.mosq);
 		M.stopping = false;
 		log_info("MQTT: disconnected from %s port %d (%d message(s) left unsent)",
 			 M.conn.host, M.conn.port, mqq_queued(&M.q) + mqq_inflight(&M.q));
@@ -865,7 +891,7 @@ void mqtt_fini(void)
 	stop_timers();
 	mqq_clear(&M.q);
 	if (M.lib_inited)
-		mosquitto_lib_cleanup();
+		Q.mosquitto_lib_cleanup();
 	memset(&M, 0, sizeof(M));
 }
 
