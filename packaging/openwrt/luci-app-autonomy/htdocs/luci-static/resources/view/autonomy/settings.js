@@ -64,6 +64,12 @@ return view.extend({
 			_('Standby members probe each target this often.'));
 		intOption(s, 'general', 'hard_fail_ms', _('Hard failure after (ms)'), 200, 60000, 2000,
 			_('No reply from a quorum of targets for this long is a hard failure.'));
+		o = s.taboption('general', form.ListValue, 'data_cap_mode', _('Metered probing'),
+			_('How often a metered standby member is probed: every 5 min, 60 s or 15 s (about 0.9, 4.5 or 18 MB a month).'));
+		o.value('conservative', _('conservative'));
+		o.value('balanced', _('balanced'));
+		o.value('aggressive', _('aggressive'));
+		o.default = 'balanced';
 
 		intOption(s, 'decide', 'switch_margin', _('Switch margin (points)'), 1, 100, 15,
 			_('Score lead another member needs for a soft switch.'));
@@ -155,6 +161,38 @@ return view.extend({
 		o = s.option(form.Value, 'reliability', _('Reliability'),
 			_('How many targets must answer: 1 to 8, default 1.'));
 		o.datatype = 'and(uinteger,range(1,8))';
+		o.placeholder = '1';
+		o.modalonly = true;
+
+		o = s.option(form.ListValue, 'radio_source', _('Radio source'),
+			_('Cellular members: where the signal comes from; auto tries RutOS ubus, uqmi, then mmcli.'));
+		o.value('auto', _('auto'));
+		o.value('ubus', _('ubus (RutOS)'));
+		o.value('uqmi', _('uqmi'));
+		o.value('mmcli', _('mmcli (ModemManager)'));
+		o.value('off', _('off'));
+		o.default = 'auto';
+		o.modalonly = true;
+
+		o = s.option(form.Value, 'modem', _('Modem'),
+			_('As the source names it: gsm.modem1, /dev/cdc-wdm1 or 1; empty for the first.'));
+		o.datatype = 'maxlength(63)';
+		o.modalonly = true;
+
+		o = s.option(form.Flag, 'prefer_roaming', _('Roaming is fine'),
+			_('No score penalty while roaming (a SIM that always roams).'));
+		o.default = '0';
+		o.modalonly = true;
+
+		o = s.option(form.Value, 'data_budget_mb', _('Data budget (MB/month)'),
+			_('0 for none; warnings at 80, 90 and 100 %.'));
+		o.datatype = 'and(uinteger,range(0,100000000))';
+		o.placeholder = '0';
+		o.modalonly = true;
+
+		o = s.option(form.Value, 'data_reset_day', _('Budget resets on day'),
+			_('Day of the month, 1 to 28.'));
+		o.datatype = 'and(uinteger,range(1,28))';
 		o.placeholder = '1';
 		o.modalonly = true;
 
