@@ -13,6 +13,7 @@
 #include "telem/history.h"
 #include "telem/resource.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -255,23 +256,11 @@ static struct json_object *m_config_set(struct json_object *params)
 	return res;
 }
 
-static long rss_kb(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-		rss = -1;
-	fclose(f);
-	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 static struct json_object *features_json(void)
 {
 	static const char *const features[] = { "unix-socket", "uci-config", "http", "prometheus",
-						 "mqtt", "history", "notify",
+						 "mqtt", "history", "notify", "cellular", "wifi",
+						 "data-budget", "mwan3-takeover",
 						 WITH_STARLINK ? "starlink" : NULL,
 						 NULL };
 	struct json_object *arr = json_object_new_array();
@@ -289,7 +278,7 @@ static struct json_object *m_info(struct json_object *params)
 	struct json_object *o = json_object_new_object(), *build = json_object_new_object(),
 			   *cpu = json_object_new_object();
 	struct rusage ru;
-	long rss = rss_kb();
+	double rss = res_last()->rss_kb;	/* telem/resource.c reads /proc/self/statm */
 
 	(void)params;
 	getrusage(RUSAGE_SELF, &ru);
@@ -306,7 +295,8 @@ static struct json_object *m_info(struct json_object *params)
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "started", ts_or_null(d->started_wall));
 	json_object_object_add(o, "uptime_s", json_object_new_int64((mono_ms() - d->started_mono) / 1000));
-	json_object_object_add(o, "rss_kb", rss < 0 ? NULL : json_object_new_int64(rss));
+	json_object_object_add(o, "rss_kb", isnan(rss) || rss <= 0 ? NULL :
+			       json_object_new_int64((int64_t)rss));
 	json_object_object_add(cpu, "user", json_object_new_int64((int64_t)ru.ru_utime.tv_sec * 1000 +
 								  ru.ru_utime.tv_usec / 1000));
 	json_object_object_add(cpu, "system", json_object_new_int64((int64_t)ru.ru_stime.tv_sec * 1000 +
