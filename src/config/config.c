@@ -1165,61 +1165,6 @@ static int set_one(struct uci_file *f, const char *key, struct json_object *v,
 	return rc;
 }
 
-static void append(char **buf, size_t *len, size_t *cap, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		*buf = xrealloc(*buf, *cap);
-	}
-	memcpy(*buf + *len, s, n + 1);
-	*len += n;
-}
-
-static void append_quoted(char **buf, size_t *len, size_t *cap, const char *v)
-{
-	size_t need = uci_quote(NULL, 0, v) + 1;
-	char *q = xmalloc(need);
-
-	uci_quote(q, need, v);
-	append(buf, len, cap, q);
-	free(q);
-}
-
-/* The file in uci's own export format (what `uci commit` writes). */
-static char *model_export(const struct uci_file *f, size_t *outlen)
-{
-	size_t len = 0, cap = 1024;
-	char *buf = xmalloc(cap);
-
-	buf[0] = '\0';
-	for (int i = 0; i < f->nsecs; i++) {
-		const struct uci_section *s = &f->secs[i];
-
-		append(&buf, &len, &cap, i ? "\nconfig " : "config ");
-		append(&buf, &len, &cap, s->type);
-		if (s->name) {
-			append(&buf, &len, &cap, " ");
-			append_quoted(&buf, &len, &cap, s->name);
-		}
-		append(&buf, &len, &cap, "\n");
-		for (int j = 0; j < s->nopts; j++) {
-			const struct uci_option *u = &s->opts[j];
-
-			for (int k = 0; k < u->nvalues; k++) {
-				append(&buf, &len, &cap, u->is_list ? "\tlist " : "\toption ");
-				append(&buf, &len, &cap, u->name);
-				append(&buf, &len, &cap, " ");
-				append_quoted(&buf, &len, &cap, u->values[k]);
-				append(&buf, &len, &cap, "\n");
-			}
-		}
-	}
-	*outlen = len;
-	return buf;
-}
-
 static int write_model(const char *path, const struct uci_file *f, struct cfg_set_error *e)
 {
 	char real[PATH_MAX];
@@ -1233,7 +1178,7 @@ static int write_model(const char *path, const struct uci_file *f, struct cfg_se
 		set_err(e, "internal", NULL, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	text = model_export(f, &len);
+	text = uci_export(f, &len);
 	rc = write_file_atomic(real, text, len, st.st_mode & 07777);
 	free(text);
 	if (rc < 0) {

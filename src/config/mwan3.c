@@ -62,26 +62,11 @@ static int read_uci(const char *root, const char *name, struct uci_file *f, bool
 	return 0;
 }
 
-static const char *opt(const struct uci_section *s, const char *name)
-{
-	const struct uci_option *o = uci_find_option(s, name);
-
-	return o && o->nvalues > 0 ? o->values[0] : NULL;
-}
-
 static bool opt_is(const struct uci_section *s, const char *name, const char *value)
 {
-	const char *v = opt(s, name);
+	const char *v = uci_get(s, name);
 
 	return v && !strcmp(v, value);
-}
-
-static bool opt_true(const struct uci_section *s, const char *name)
-{
-	const char *v = opt(s, name);
-
-	return v && (!strcmp(v, "1") || !strcmp(v, "on") || !strcmp(v, "yes") ||
-		     !strcmp(v, "true") || !strcmp(v, "enabled"));
 }
 
 static bool is_netdev(const char *s)
@@ -125,8 +110,8 @@ static bool device_of(const struct uci_file *net, const struct uci_file *wl, con
 {
 	const struct uci_section *s = uci_find_section(net, iface);
 	const struct uci_section *sta = wifi_sta(wl, iface);
-	const char *proto = s ? opt(s, "proto") : NULL;
-	const char *dev = s ? opt(s, "device") : NULL;
+	const char *proto = s ? uci_get(s, "proto") : NULL;
+	const char *dev = s ? uci_get(s, "device") : NULL;
 
 	if (!s || strcmp(s->type, "interface")) {
 		log_warn("mwan3 discovery: interface %s is not in the network file: skipped",
@@ -134,12 +119,12 @@ static bool device_of(const struct uci_file *net, const struct uci_file *wl, con
 		return false;
 	}
 	if (!dev)
-		dev = opt(s, "ifname");
+		dev = uci_get(s, "ifname");
 	if (in_list(proto, cellular_protos))
 		m->class = MEM_CLASS_CELLULAR;
 	if (sta) {
 		m->class = MEM_CLASS_WIFI;
-		dev = opt(sta, "ifname");
+		dev = uci_get(sta, "ifname");
 	} else if (in_list(proto, ppp_protos)) {
 		snprintf(m->device, sizeof(m->device), "%s-%s", proto, iface);
 		return true;
@@ -162,7 +147,7 @@ static void tracking_of(const struct uci_section *s, struct cfg_member *m, bool 
 
 	if (!t)
 		t = uci_find_option(s, "autonomy_track_ip");
-	const char *rel = opt(s, "reliability");
+	const char *rel = uci_get(s, "reliability");
 	unsigned char buf[sizeof(struct in6_addr)];
 
 	for (int i = 0; t && i < t->nvalues; i++) {
@@ -191,7 +176,7 @@ static int lowest_metric(const struct uci_file *mw, const char *iface)
 
 	for (int i = 0; i < mw->nsecs; i++) {
 		const struct uci_section *s = &mw->secs[i];
-		const char *metric = opt(s, "metric");
+		const char *metric = uci_get(s, "metric");
 
 		if (strcmp(s->type, "member") || !opt_is(s, "interface", iface))
 			continue;
@@ -264,7 +249,7 @@ static int discover(const struct uci_file *mw, const struct uci_file *net,
 		const struct uci_section *s = &mw->secs[i];
 		struct cfg_member m;
 
-		if (strcmp(s->type, "interface") || !s->name || !opt_true(s, "enabled"))
+		if (strcmp(s->type, "interface") || !s->name || !uci_get_bool(s, "enabled"))
 			continue;
 		if (c->nmembers == CFG_MAX_MEMBERS) {
 			log_warn("mwan3 discovery: more than %d interfaces: %s and later skipped",
@@ -309,7 +294,7 @@ bool mwan3_present(const char *root)
 		return false;
 	for (int i = 0; !found && i < mw.nsecs; i++)
 		found = !strcmp(mw.secs[i].type, "interface") && mw.secs[i].name &&
-			opt_true(&mw.secs[i], "enabled");
+			uci_get_bool(&mw.secs[i], "enabled");
 	uci_file_free(&mw);
 	return found;
 }

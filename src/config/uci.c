@@ -634,6 +634,24 @@ const struct uci_option *uci_find_option(const struct uci_section *s, const char
 	return find_opt(s, name);
 }
 
+const char *uci_get(const struct uci_section *s, const char *name)
+{
+	const struct uci_option *o = uci_find_option(s, name);
+
+	return o && o->nvalues > 0 ? o->values[0] : NULL;
+}
+
+bool uci_get_bool(const struct uci_section *s, const char *name)
+{
+	static const char *const yes[] = { "1", "on", "yes", "true", "enabled" };
+	const char *v = uci_get(s, name);
+
+	for (size_t i = 0; v && i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (!strcmp(v, yes[i]))
+			return true;
+	return false;
+}
+
 /* Append the n bytes of s to the output, keeping what fits (like snprintf). */
 static void put(char *buf, size_t size, size_t *pos, const char *s, size_t n)
 {
@@ -666,4 +684,45 @@ size_t uci_quote(char *buf, size_t size, const char *value)
 	if (size)
 		buf[pos < size ? pos : size - 1] = 0;
 	return pos;
+}
+
+static void put_quoted(FILE *out, const char *v)
+{
+	size_t need = uci_quote(NULL, 0, v) + 1;
+	char *q = xmalloc(need);
+
+	uci_quote(q, need, v);
+	fputs(q, out);
+	free(q);
+}
+
+char *uci_export(const struct uci_file *f, size_t *len)
+{
+	char *buf = NULL;
+	FILE *out = open_memstream(&buf, len);
+
+	if (!out)
+		abort();	/* out of memory, as the allocators above */
+	for (int i = 0; i < f->nsecs; i++) {
+		const struct uci_section *s = &f->secs[i];
+
+		fprintf(out, "%sconfig %s", i ? "\n" : "", s->type);
+		if (s->name) {
+			fputc(' ', out);
+			put_quoted(out, s->name);
+		}
+		fputc('\n', out);
+		for (int j = 0; j < s->nopts; j++) {
+			const struct uci_option *u = &s->opts[j];
+
+			for (int k = 0; k < u->nvalues; k++) {
+				fprintf(out, "\t%s %s ", u->is_list ? "list" : "option", u->name);
+				put_quoted(out, u->values[k]);
+				fputc('\n', out);
+			}
+		}
+	}
+	if (fclose(out) != 0)
+		abort();
+	return buf;
 }

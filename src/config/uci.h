@@ -85,8 +85,18 @@ void uci_file_free(struct uci_file *f);
 const struct uci_section *uci_find_section(const struct uci_file *f, const char *name);
 const struct uci_option *uci_find_option(const struct uci_section *s, const char *name);
 
+/* The first value of option name in s, or NULL. */
+const char *uci_get(const struct uci_section *s, const char *name);
+/* Option name is true as uci reads a boolean: 1, on, yes, true or enabled. */
+bool uci_get_bool(const struct uci_section *s, const char *name);
+
 /* Quote a value for writing back as UCI: single quotes, with ' written as '\''.
  * Returns bytes needed (excluding NUL) like snprintf. */
 size_t uci_quote(char *buf, size_t size, const char *value);
+
+/* f in uci's own export format, as `uci commit` writes a file: every section and
+ * option in order, values single-quoted, no comments. Options without values
+ * are left out. malloc'd and NUL-terminated; *len is its length. */
+char *uci_export(const struct uci_file *f, size_t *len);
 
 #endif

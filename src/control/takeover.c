@@ -38,59 +38,7 @@ const char *tko_state_name(enum tko_state s)
 	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "none";
 }
 
-/* ---- text buffer ------------------------------------------------------------------ */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_quoted(struct buf *b, const char *v)
-{
-	size_t need = uci_quote(NULL, 0, v) + 1;
-	char *q = xmalloc(need);
-
-	uci_quote(q, need, v);
-	buf_add(b, q, need - 1);
-	free(q);
-}
-
 /* ---- the model ---------------------------------------------------------------------- */
-
-static const char *opt1(const struct uci_section *s, const char *name)
-{
-	const struct uci_option *o = uci_find_option(s, name);
-
-	return o && o->nvalues > 0 ? o->values[0] : NULL;
-}
-
-/* As mwan3 (config_get_bool) reads `enabled`. */
-static bool enabled(const struct uci_section *s)
-{
-	static const char *const yes[] = { "1", "on", "yes", "true", "enabled" };
-	const char *v = opt1(s, "enabled");
-
-	for (size_t i = 0; v && i < ARRAY_SIZE(yes); i++)
-		if (!strcmp(v, yes[i]))
-			return true;
-	return false;
-}
 
 static bool in_scope(const struct tko_scope *scope, const char *name)
 {
@@ -106,7 +54,7 @@ static bool managed(const struct uci_file *f, const struct tko_scope *scope, con
 {
 	const struct uci_section *s = uci_find_section(f, iface);
 
-	return s && !strcmp(s->type, "interface") && enabled(s) && in_scope(scope, iface);
+	return s && !strcmp(s->type, "interface") && uci_get_bool(s, "enabled") && in_scope(scope, iface);
 }
 
 /* The managed interface whose tracking section s holds: the interface itself,
@@ -119,7 +67,7 @@ static const char *tracked_iface(const struct uci_file *f, const struct tko_scop
 	if (!strcmp(s->type, "interface"))
 		iface = s->name;
 	else if (!strcmp(s->type, "condition"))
-		iface = opt1(s, "interface");
+		iface = uci_get(s, "interface");
 	return iface && managed(f, scope, iface) ? iface : NULL;
 }
 
@@ -215,8 +163,8 @@ int tko_state(const char *root, const struct tko_scope *scope)
 struct move {
 	const char *src, *dst;
 	const char *ref;	/* "mwan3.wan" or "mwan3.@condition[0]" */
-	const struct uci_option *from, *to;
-	const char **add;	/* the values dst gains, in order */
+	struct uci_option *from, *to;
+	const char **add;	/* the values dst gains, in order (from's strings) */
 	int nadd;
 };
 
@@ -245,10 +193,11 @@ static void add_change(struct tko_plan *p, const char *fmt, ...)
 
 static char *quoted(const char *v)
 {
-	struct buf b = { 0 };
+	size_t need = uci_quote(NULL, 0, v) + 1;
+	char *q = xmalloc(need);
 
-	buf_quoted(&b, v);
-	return b.p;
+	uci_quote(q, need, v);
+	return q;
 }
 
 /* The uci commands that do m, one value at a time (del_list removes every copy
@@ -281,57 +230,41 @@ static void plan_move(struct tko_plan *p, struct move *m)
 	}
 }
 
-/* ---- writing the model ---------------------------------------------------------------- */
+/* ---- changing the model -------------------------------------------------------------- */
 
-static void put_option(struct buf *b, const char *name, bool is_list, const char *const *v,
-		       int n)
+static void clear_values(struct uci_option *o)
 {
-	for (int k = 0; k < n; k++) {
-		buf_str(b, is_list ? "\tlist " : "\toption ");
-		buf_str(b, name);
-		buf_str(b, " ");
-		buf_quoted(b, v[k]);
-		buf_str(b, "\n");
-	}
+	for (int k = 0; k < o->nvalues; k++)
+		free(o->values[k]);
+	free(o->values);
+	o->values = NULL;
+	o->nvalues = 0;
 }
 
-/* The option o of a section that m changes (m NULL: one it does not). */
-static void put_moved(struct buf *b, const struct uci_option *o, const struct move *m)
+/* Makes in the model what plan_move planned: dst gains the values (a new dst
+ * takes src's place and keeps its kind, option or list) and src goes (an
+ * option without values is not exported). */
+static void apply_move(struct move *m)
 {
-	const char *const *v = (const char *const *)o->values;
+	char **add = xcalloc((size_t)m->nadd + 1, sizeof(*add));
 
-	if (!m || (o != m->from && o != m->to)) {
-		put_option(b, o->name, o->is_list, v, o->nvalues);
-	} else if (o == m->to) {
-		put_option(b, o->name, o->is_list || m->nadd, v, o->nvalues);
-		put_option(b, o->name, true, m->add, m->nadd);
-	} else if (!m->to) {
-		/* the new list takes the place of the one it replaces */
-		put_option(b, m->dst, o->is_list, m->add, m->nadd);
+	for (int i = 0; i < m->nadd; i++)
+		add[i] = xstrdup(m->add[i]);	/* m->add points into from's values */
+	if (m->to) {
+		m->to->values = xreallocarray(m->to->values, (size_t)(m->to->nvalues + m->nadd),
+					      sizeof(*m->to->values));
+		memcpy(m->to->values + m->to->nvalues, add, (size_t)m->nadd * sizeof(*add));
+		m->to->nvalues += m->nadd;
+		m->to->is_list = m->to->is_list || m->nadd;
+		clear_values(m->from);
+		free(add);
+	} else {
+		clear_values(m->from);
+		m->from->values = add;
+		m->from->nvalues = m->nadd;
+		free(m->from->name);
+		m->from->name = xstrdup(m->dst);
 	}
-}
-
-/* Every section and option in order, as `uci commit` writes a file. */
-static char *export(const struct uci_file *f, const struct move *moves, size_t *len)
-{
-	struct buf b = { 0 };
-
-	buf_str(&b, "");	/* a file without sections is "" */
-	for (int i = 0; i < f->nsecs; i++) {
-		const struct uci_section *s = &f->secs[i];
-
-		buf_str(&b, i ? "\nconfig " : "config ");
-		buf_str(&b, s->type);
-		if (s->name) {
-			buf_str(&b, " ");
-			buf_quoted(&b, s->name);
-		}
-		buf_str(&b, "\n");
-		for (int j = 0; j < s->nopts; j++)
-			put_moved(&b, &s->opts[j], moves[i].from ? &moves[i] : NULL);
-	}
-	*len = b.len;
-	return b.p;
 }
 
 /* "mwan3.wan", or "mwan3.@condition[N]" for an anonymous section (N counts
@@ -363,8 +296,9 @@ static void free_moves(struct move *moves, int n)
 	free(moves);
 }
 
-/* The plan for a parsed file f (the pure part of tko_plan). */
-static int plan_model(const struct uci_file *f, enum tko_cmd cmd, const struct tko_scope *scope,
+/* The plan for a parsed file f (the pure part of tko_plan); f becomes the file
+ * as planned. */
+static int plan_model(struct uci_file *f, enum tko_cmd cmd, const struct tko_scope *scope,
 		      struct tko_plan *p, char *err, size_t errlen)
 {
 	const char *src = cmd == TKO_TAKEOVER ? TRACK : AUTO_TRACK;
@@ -376,7 +310,7 @@ static int plan_model(const struct uci_file *f, enum tko_cmd cmd, const struct t
 
 	p->before = p->after = state_of(f, scope);
 	for (int i = 0; i < f->nsecs; i++) {
-		const struct uci_section *s = &f->secs[i];
+		struct uci_section *s = &f->secs[i];
 		struct move *m = &moves[i];
 
 		if (!tracked_iface(f, scope, s) || !has_values(s, src))
@@ -384,12 +318,15 @@ static int plan_model(const struct uci_file *f, enum tko_cmd cmd, const struct t
 		m->src = src;
 		m->dst = dst;
 		m->ref = section_ref(f, i);
-		m->from = uci_find_option(s, src);
-		m->to = uci_find_option(s, dst);
+		m->from = (struct uci_option *)uci_find_option(s, src);
+		m->to = (struct uci_option *)uci_find_option(s, dst);
 		plan_move(p, m);
 	}
 	if (p->nchanges) {
-		p->text = export(f, moves, &p->len);
+		for (int i = 0; i < f->nsecs; i++)
+			if (moves[i].from)
+				apply_move(&moves[i]);
+		p->text = uci_export(f, &p->len);
 		/* what is written must read back as planned */
 		uci_parser_init(&parser, "new mwan3");
 		if (uci_parse_buf(&parser, p->text, p->len, &after) != 0) {
