@@ -96,28 +96,6 @@ static double level_of(const struct radio_info *r)
 	return !isnan(r->rsrp) ? r->rsrp : r->rssi;
 }
 
-static void note_trend(struct cell *c, int64_t now)
-{
-	double lv = level_of(&c->info);
-
-	if (isnan(lv))
-		return;
-	c->trend[c->ntrend % CELL_TREND_N].t = now;
-	c->trend[c->ntrend % CELL_TREND_N].level = (float)lv;
-	c->ntrend++;
-}
-
-/* The highest level within the trend window (NAN without one). */
-static double recent_high(const struct cell *c, int64_t now)
-{
-	double hi = NAN;
-
-	for (unsigned i = 0; i < CELL_TREND_N && i < c->ntrend; i++)
-		if (now - c->trend[i].t <= CELL_TREND_MS && (isnan(hi) || c->trend[i].level > hi))
-			hi = c->trend[i].level;
-	return hi;
-}
-
 static int recent_changes(const struct cell *c, int64_t now)
 {
 	int n = 0;
@@ -144,13 +122,14 @@ static void note_cell(struct cell *c, int64_t now)
 
 static void update_risk(struct cell *c, int64_t now)
 {
-	double lv = level_of(&c->info), hi = recent_high(c, now);
+	double lv = level_of(&c->info), hi = trend_high(&c->trend, now, CELL_TREND_MS);
 	int changes = recent_changes(c, now);
 
 	if (!isnan(lv) && !isnan(hi) && lv < c->p->rsrp_ok && hi - lv >= CELL_DROP_DB) {
 		c->risk = "predict:signal";
 		c->risk_seen = now;
-		snprintf(c->risk_why, sizeof(c->risk_why), "signal falling: %.0f dBm from %.0f dBm within %d s",
+		snprintf(c->risk_why, sizeof(c->risk_why),
+			 "signal falling: %.0f dBm from %.0f dBm within %d s",
 			 lv, hi, CELL_TREND_MS / 1000);
 	} else if (changes >= CELL_CHANGES_RISK) {
 		c->risk = "predict:handovers";
@@ -256,7 +235,8 @@ static void poll_failed(struct cell *c)
 			next = 1;
 		} else {
 			c->detect = CELL_SRC_UBUS;
-			problem(c, "no modem tool answered (ubus gsm, uqmi, mmcli); trying again in %d s",
+			problem(c, "no modem tool answered (ubus gsm, uqmi, mmcli); "
+				"trying again in %d s",
 				CELL_DETECT_PAUSE_MS / 1000);
 			next = CELL_DETECT_PAUSE_MS;
 		}
@@ -288,7 +268,8 @@ static void poll_done(struct cell *c)
 	c->fails = 0;
 	c->err[0] = '\0';
 	c->polls++;
-	note_trend(c, now);
+	if (!isnan(level_of(&c->info)))
+		trend_add(&c->trend, now, level_of(&c->info));
 	note_cell(c, now);
 	update_risk(c, now);
 	report(c);
@@ -418,16 +399,6 @@ const char *cell_risk(const struct cell *c, int64_t now)
 	return cell_fresh(c, now) ? c->risk : NULL;
 }
 
-static struct json_object *num(double v, int decimals)
-{
-	char buf[32];
-
-	if (isnan(v))
-		return NULL;
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	return json_object_new_double_s(v, buf);
-}
-
 static struct json_object *str_or_null(const char *s)
 {
 	return s[0] ? json_object_new_string(s) : NULL;
@@ -443,27 +414,28 @@ struct json_object *cell_json(const struct cell *c, int64_t now, bool detail)
 	struct json_object *o = json_object_new_object();
 	const struct radio_info *r = &c->info;
 	bool fresh = cell_fresh(c, now);
+	const char *risk = cell_risk(c, now);
+	double drop = trend_high(&c->trend, now, CELL_TREND_MS) - level_of(r);
 
-	json_object_object_add(o, "source", json_object_new_string(
-		cell_source_name(c->source == CELL_SRC_AUTO ? CELL_SRC_AUTO : c->source)));
+	json_object_object_add(o, "source", json_object_new_string(cell_source_name(c->source)));
 	json_object_object_add(o, "tech", fresh ? json_object_new_string(radio_tech_name(r->tech))
 					       : NULL);
-	json_object_object_add(o, "rsrp_dbm", fresh ? num(r->rsrp, 0) : NULL);
-	json_object_object_add(o, "sinr_db", fresh ? num(r->sinr, 1) : NULL);
+	json_object_object_add(o, "rsrp_dbm", fresh ? json_fixed(r->rsrp, 0) : NULL);
+	json_object_object_add(o, "sinr_db", fresh ? json_fixed(r->sinr, 1) : NULL);
 	json_object_object_add(o, "roaming", fresh ? tri(r->roaming) : NULL);
 	json_object_object_add(o, "operator", fresh ? str_or_null(r->operator_name) : NULL);
-	json_object_object_add(o, "risk", cell_risk(c, now) ? json_object_new_string(c->risk) : NULL);
+	json_object_object_add(o, "risk", risk ? json_object_new_string(risk) : NULL);
 	if (!detail)
 		return o;
 	json_object_object_add(o, "modem", str_or_null(c->modem));
-	json_object_object_add(o, "rssi_dbm", fresh ? num(r->rssi, 0) : NULL);
-	json_object_object_add(o, "rsrq_db", fresh ? num(r->rsrq, 1) : NULL);
+	json_object_object_add(o, "rssi_dbm", fresh ? json_fixed(r->rssi, 0) : NULL);
+	json_object_object_add(o, "rsrq_db", fresh ? json_fixed(r->rsrq, 1) : NULL);
 	if (fresh && r->tech == RADIO_TECH_5G_NSA) {
 		struct json_object *nr = json_object_new_object();
 
-		json_object_object_add(nr, "rsrp_dbm", num(r->nr_rsrp, 0));
-		json_object_object_add(nr, "rsrq_db", num(r->nr_rsrq, 1));
-		json_object_object_add(nr, "sinr_db", num(r->nr_sinr, 1));
+		json_object_object_add(nr, "rsrp_dbm", json_fixed(r->nr_rsrp, 0));
+		json_object_object_add(nr, "rsrq_db", json_fixed(r->nr_rsrq, 1));
+		json_object_object_add(nr, "sinr_db", json_fixed(r->nr_sinr, 1));
 		json_object_object_add(o, "nr", nr);
 	}
 	json_object_object_add(o, "mccmnc", fresh ? str_or_null(r->mccmnc) : NULL);
@@ -473,17 +445,11 @@ struct json_object *cell_json(const struct cell *c, int64_t now, bool detail)
 	json_object_object_add(o, "sim_slot", fresh && r->sim_slot > 0 ?
 			       json_object_new_int(r->sim_slot) : NULL);
 	json_object_object_add(o, "cell_changes", json_object_new_int(recent_changes(c, now)));
-	{
-		double hi = recent_high(c, now), lv = level_of(r);
-
-		json_object_object_add(o, "signal_drop_db", fresh && !isnan(hi) && !isnan(lv) ?
-				       num(hi - lv, 0) : NULL);
-	}
-	json_object_object_add(o, "penalty", num(cell_penalty(c, now), 1));
-	json_object_object_add(o, "risk_why", cell_risk(c, now) ? json_object_new_string(c->risk_why)
-								 : NULL);
-	json_object_object_add(o, "age_s", c->info_at ? json_object_new_int((int)((now - c->info_at) / 1000))
-						      : NULL);
+	json_object_object_add(o, "signal_drop_db", fresh ? json_fixed(drop, 0) : NULL);
+	json_object_object_add(o, "penalty", json_fixed(cell_penalty(c, now), 1));
+	json_object_object_add(o, "risk_why", risk ? json_object_new_string(c->risk_why) : NULL);
+	json_object_object_add(o, "age_s", c->info_at ?
+			       json_object_new_int((int)((now - c->info_at) / 1000)) : NULL);
 	json_object_object_add(o, "error", !fresh ? str_or_null(c->err) : NULL);
 	return o;
 }

@@ -24,6 +24,7 @@
 
 #include "collect/radio.h"
 #include "collect/runner.h"
+#include "collect/trend.h"
 
 struct json_object;
 
@@ -43,7 +44,6 @@ enum cell_source {
  * and is below rsrp_ok now; or the serving cell changed CELL_CHANGES_RISK
  * times within CELL_CHANGES_MS. A risk ends CELL_RISK_HOLD_MS after its
  * condition. */
-#define CELL_TREND_N		32
 #define CELL_TREND_MS		60000
 #define CELL_DROP_DB		10.0
 #define CELL_CHANGES_N		8
@@ -82,11 +82,7 @@ struct cell {
 	int last_rc;			/* of the last command (runner.h) */
 	char err[128];			/* the last problem, "" if none */
 	char logged[128];		/* the problem logged last */
-	struct {
-		int64_t t;
-		float level;		/* RSRP, or RSSI without one */
-	} trend[CELL_TREND_N];
-	unsigned ntrend;
+	struct trend trend;		/* RSRP, or RSSI without one */
 	int64_t changes[CELL_CHANGES_N];	/* when the serving cell changed, a ring */
 	unsigned nchanges;
 	char last_cell[16];

@@ -13,19 +13,9 @@ static bool has_signal(const struct wifi_info *i)
 	return i->connected && i->signal_dbm != WIFI_SIGNAL_UNKNOWN;
 }
 
-static int recent_high(const struct wifimon *w, int64_t now)
-{
-	int hi = WIFI_SIGNAL_UNKNOWN;
-
-	for (unsigned i = 0; i < WIFIMON_TREND_N && i < w->ntrend; i++)
-		if (now - w->trend[i].t <= WIFIMON_TREND_MS && w->trend[i].dbm > hi)
-			hi = w->trend[i].dbm;
-	return hi;
-}
-
 void wifimon_update(struct wifimon *w, int rc, const struct wifi_info *info, int64_t now)
 {
-	int hi;
+	double hi;
 
 	w->err = rc;
 	if (rc < 0 || !has_signal(info)) {
@@ -37,15 +27,14 @@ void wifimon_update(struct wifimon *w, int rc, const struct wifi_info *info, int
 	}
 	w->info = *info;
 	w->at = now;
-	w->trend[w->ntrend % WIFIMON_TREND_N].t = now;
-	w->trend[w->ntrend % WIFIMON_TREND_N].dbm = info->signal_dbm;
-	w->ntrend++;
-	hi = recent_high(w, now);
+	trend_add(&w->trend, now, info->signal_dbm);
+	hi = trend_high(&w->trend, now, WIFIMON_TREND_MS);
 	if (info->signal_dbm < w->signal_ok && hi - info->signal_dbm >= WIFIMON_DROP_DB) {
 		w->risk = "predict:wifi-signal";
 		w->risk_seen = now;
-		snprintf(w->risk_why, sizeof(w->risk_why), "signal falling: %d dBm from %d dBm within %d s",
-			 info->signal_dbm, hi, WIFIMON_TREND_MS / 1000);
+		snprintf(w->risk_why, sizeof(w->risk_why),
+			 "signal falling: %d dBm from %.0f dBm within %d s", info->signal_dbm, hi,
+			 WIFIMON_TREND_MS / 1000);
 	} else if (w->risk && now - w->risk_seen >= WIFIMON_HOLD_MS) {
 		w->risk = NULL;
 	}
@@ -76,7 +65,7 @@ struct json_object *wifimon_json(const struct wifimon *w, int64_t now)
 	json_object_object_add(o, "penalty", json_object_new_double(wifimon_penalty(w, now)));
 	json_object_object_add(o, "risk", risk ? json_object_new_string(risk) : NULL);
 	json_object_object_add(o, "risk_why", risk ? json_object_new_string(w->risk_why) : NULL);
-	json_object_object_add(o, "error", w->err < 0 ? json_object_new_string(wifi_strerror(w->err))
-						      : NULL);
+	json_object_object_add(o, "error", w->err < 0 ?
+			       json_object_new_string(wifi_strerror(w->err)) : NULL);
 	return o;
 }

@@ -15,12 +15,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "collect/trend.h"
 #include "collect/wifi.h"
 
 struct json_object;
 
 #define WIFIMON_POLL_MS		2000
-#define WIFIMON_TREND_N		32
 #define WIFIMON_TREND_MS	30000
 #define WIFIMON_DROP_DB		10
 #define WIFIMON_HOLD_MS		30000
@@ -29,11 +29,7 @@ struct wifimon {
 	struct wifi_info info;
 	int err;			/* of the last query, 0 = none */
 	int64_t at;			/* mono ms of the last good reading, 0 = none */
-	struct {
-		int64_t t;
-		int dbm;
-	} trend[WIFIMON_TREND_N];
-	unsigned ntrend;
+	struct trend trend;		/* signal, dBm */
 	const char *risk;
 	int64_t risk_seen;
 	char risk_why[96];

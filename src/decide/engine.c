@@ -716,7 +716,6 @@ static bool traffic_alive(struct sched *s)
 static void member_start(struct member *m)
 {
 	sched_init(&m->sched, E.loop, &m->cfg, &E.sp, on_probe);
-	m->sched.traffic_alive = daemon_ctx.cfg.main.traffic_proof ? traffic_alive : NULL;
 	usage_member_started(m);
 	wifi_begin(m);
 	memset(&m->dec, 0, sizeof(m->dec));
