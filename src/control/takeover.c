@@ -54,7 +54,8 @@ static bool managed(const struct uci_file *f, const struct tko_scope *scope, con
 {
 	const struct uci_section *s = uci_find_section(f, iface);
 
-	return s && !strcmp(s->type, "interface") && uci_get_bool(s, "enabled") && in_scope(scope, iface);
+	return s && !strcmp(s->type, "interface") && uci_get_bool(s, "enabled") &&
+	       in_scope(scope, iface);
 }
 
 /* The managed interface whose tracking section s holds: the interface itself,

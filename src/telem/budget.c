@@ -274,22 +274,11 @@ uint64_t budget_left_bytes(const struct budget *b, const struct budget_cfg *c)
 
 /* ---- JSON -------------------------------------------------------------------- */
 
-/* With a fixed number of decimals (json-c would print 0.1 as 0.10000000000000001). */
-static struct json_object *num(double v, int decimals)
-{
-	char buf[48];
-
-	if (!isfinite(v))
-		return NULL;
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	return json_object_new_double_s(strtod(buf, NULL), buf);
-}
-
 static struct json_object *mb(uint64_t bytes, int decimals)
 {
 	if (bytes % BUDGET_MB == 0)
 		return json_object_new_int64((int64_t)(bytes / BUDGET_MB));
-	return num((double)bytes / (double)BUDGET_MB, decimals);
+	return json_fixed((double)bytes / (double)BUDGET_MB, decimals);
 }
 
 static struct json_object *time_json(time_t t)
@@ -314,11 +303,11 @@ struct json_object *budget_json(const struct budget *b, const struct budget_cfg 
 			cur.period_end = -1;
 	}
 	json_object_object_add(o, "budget_mb", c->budget_bytes ? mb(c->budget_bytes, 1) : NULL);
-	json_object_object_add(o, "used_mb", num((double)cur.used_bytes / BUDGET_MB, 1));
-	json_object_object_add(o, "probe_mb", num((double)cur.probe_bytes / BUDGET_MB, 3));
+	json_object_object_add(o, "used_mb", json_fixed((double)cur.used_bytes / BUDGET_MB, 1));
+	json_object_object_add(o, "probe_mb", json_fixed((double)cur.probe_bytes / BUDGET_MB, 3));
 	json_object_object_add(o, "left_mb", c->budget_bytes ?
-			       num((double)budget_left_bytes(&cur, c) / BUDGET_MB, 1) : NULL);
-	json_object_object_add(o, "used_pct", num(budget_used_pct(&cur, c), 1));
+			       json_fixed((double)budget_left_bytes(&cur, c) / BUDGET_MB, 1) : NULL);
+	json_object_object_add(o, "used_pct", json_fixed(budget_used_pct(&cur, c), 1));
 	json_object_object_add(o, "warned_pct", json_object_new_int(cur.warned_pct));
 	json_object_object_add(o, "period_start", time_json(cur.period_start));
 	json_object_object_add(o, "period_end", time_json(cur.period_end));

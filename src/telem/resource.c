@@ -226,34 +226,21 @@ const struct res_sample *res_last(void)
 
 /* ---- JSON ----------------------------------------------------------------------- */
 
-/* With a fixed number of decimals (json-c would print 0.1 as 0.10000000000000001). */
-static struct json_object *num(double v, int decimals)
-{
-	char buf[48];
-
-	if (!isfinite(v))
-		return NULL;
-	if (!decimals)
-		return json_object_new_int64((int64_t)llround(v));
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	return json_object_new_double_s(strtod(buf, NULL), buf);
-}
-
 struct json_object *res_json(void)
 {
 	const struct res_sample *s = res_last();
 	struct json_object *o = json_object_new_object(), *sys = json_object_new_object();
 
-	json_object_object_add(o, "rss_kb", num(s->rss_kb, 0));
-	json_object_object_add(o, "cpu_pct", num(s->cpu_pct, 2));
-	json_object_object_add(o, "cpu_s", num(s->cpu_s, 2));
-	json_object_object_add(o, "wakeups_per_s", num(s->wakeups_per_s, 1));
-	json_object_object_add(sys, "cpu_pct", num(s->sys_cpu_pct, 1));
-	json_object_object_add(sys, "mem_total_kb", num(s->mem_total_kb, 0));
-	json_object_object_add(sys, "mem_available_kb", num(s->mem_available_kb, 0));
-	json_object_object_add(sys, "load1", num(s->load[0], 2));
-	json_object_object_add(sys, "load5", num(s->load[1], 2));
-	json_object_object_add(sys, "load15", num(s->load[2], 2));
+	json_object_object_add(o, "rss_kb", json_fixed(s->rss_kb, 0));
+	json_object_object_add(o, "cpu_pct", json_fixed(s->cpu_pct, 2));
+	json_object_object_add(o, "cpu_s", json_fixed(s->cpu_s, 2));
+	json_object_object_add(o, "wakeups_per_s", json_fixed(s->wakeups_per_s, 1));
+	json_object_object_add(sys, "cpu_pct", json_fixed(s->sys_cpu_pct, 1));
+	json_object_object_add(sys, "mem_total_kb", json_fixed(s->mem_total_kb, 0));
+	json_object_object_add(sys, "mem_available_kb", json_fixed(s->mem_available_kb, 0));
+	json_object_object_add(sys, "load1", json_fixed(s->load[0], 2));
+	json_object_object_add(sys, "load5", json_fixed(s->load[1], 2));
+	json_object_object_add(sys, "load15", json_fixed(s->load[2], 2));
 	json_object_object_add(o, "system", sys);
 	return o;
 }

@@ -110,72 +110,69 @@ static void test_missing_and_present(void **state)
 	assert_true(mwan3_present(DATA "/rutos"));
 }
 
-/* A broken line is skipped, the rest still counts; no interface enabled: none. */
-/* After `autonomyctl mwan3 takeover` the targets are in autonomy_track_ip. */
-static void test_targets_after_takeover(void **state)
+/* Writes dir/name (the files of a config root in a test). */
+static void put_file(const char *dir, const char *name, const char *text)
 {
-	char dir[] = "/tmp/test_mwan3.XXXXXX", path[64];
-	struct config c;
+	char path[64];
 	FILE *f;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/network", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fputs("config interface 'wan'\n\toption device 'eth0'\n", f);
+	fputs(text, f);
 	fclose(f);
+}
+
+static void rm_tree(const char *dir)
+{
+	char path[64];
+
 	snprintf(path, sizeof(path), "%s/mwan3", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("config interface 'wan'\n\toption enabled '1'\n"
-	      "\tlist autonomy_track_ip '192.0.2.1'\n\tlist autonomy_track_ip '192.0.2.2'\n", f);
-	fclose(f);
-	cfg_defaults(&c);
-	assert_int_equal(mwan3_discover(dir, &c), 1);
-	assert_member(&c.member[0], "wan", "eth0", MEM_CLASS_AUTO, 1, 1, "192.0.2.1 192.0.2.2");
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/network", dir);
 	unlink(path);
 	rmdir(dir);
 }
 
-static void test_bad_and_disabled(void **state)
+/* After `autonomyctl mwan3 takeover` the targets are in autonomy_track_ip. */
+static void test_targets_after_takeover(void **state)
 {
-	char dir[] = "/tmp/test_mwan3.XXXXXX", path[64];
+	char dir[] = "/tmp/test_mwan3.XXXXXX";
 	struct config c;
-	FILE *f;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/network", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("config interface 'wan'\n\toption device 'eth0'\n", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/mwan3", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("config interface 'wan'\n\toption enabled '0'\n", f);
-	fclose(f);
+	put_file(dir, "network", "config interface 'wan'\n\toption device 'eth0'\n");
+	put_file(dir, "mwan3", "config interface 'wan'\n\toption enabled '1'\n"
+		 "\tlist autonomy_track_ip '192.0.2.1'\n\tlist autonomy_track_ip '192.0.2.2'\n");
+	cfg_defaults(&c);
+	assert_int_equal(mwan3_discover(dir, &c), 1);
+	assert_member(&c.member[0], "wan", "eth0", MEM_CLASS_AUTO, 1, 1, "192.0.2.1 192.0.2.2");
+	rm_tree(dir);
+}
+
+/* A broken line is skipped, the rest still counts; no interface enabled: none. */
+static void test_bad_and_disabled(void **state)
+{
+	char dir[] = "/tmp/test_mwan3.XXXXXX";
+	struct config c;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	put_file(dir, "network", "config interface 'wan'\n\toption device 'eth0'\n");
+	put_file(dir, "mwan3", "config interface 'wan'\n\toption enabled '0'\n");
 	cfg_defaults(&c);
 	assert_int_equal(mwan3_discover(dir, &c), 0);
 	assert_false(mwan3_present(dir));
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("config interface 'wan'\n\toption enabled '1'\n\toption bad name 'x\n"
-	      "\tlist track_ip '192.0.2.1'\n\toption reliability '7'\n", f);
-	fclose(f);
+	put_file(dir, "mwan3", "config interface 'wan'\n\toption enabled '1'\n"
+		 "\toption bad name 'x\n\tlist track_ip '192.0.2.1'\n\toption reliability '7'\n");
 	assert_int_equal(mwan3_discover(dir, &c), 1);
 	assert_string_equal(c.member[0].device, "eth0");
 	assert_int_equal(c.member[0].weight, 1);
 	assert_int_equal(c.member[0].targets.n, 1);
 	assert_int_equal(c.member[0].reliability, 1);
 	assert_true(mwan3_present(dir));
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/network", dir);
-	unlink(path);
-	rmdir(dir);
+	rm_tree(dir);
 }
 
 /* ---- the controller ---------------------------------------------------------- */
