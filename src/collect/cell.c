@@ -1,6 +1,7 @@
 /* Cellular radio of one member: the contract is in cell.h. */
 #include "collect/cell.h"
 #include "core/log.h"
+#include "core/jsonnum.h"
 #include "core/util.h"
 #include "decide/score.h"
 

@@ -1,14 +1,11 @@
 #include "core/util.h"
 
 #include <errno.h>
-#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <json-c/json.h>
 
 static void oom(size_t size)
 {
@@ -199,16 +196,4 @@ uint32_t crc32_ieee(const uint8_t *p, size_t len)
 			crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
 	}
 	return ~crc;
-}
-
-struct json_object *json_fixed(double v, int decimals)
-{
-	char buf[48];
-
-	if (!isfinite(v))
-		return NULL;
-	if (decimals <= 0)
-		return json_object_new_int64((int64_t)llround(v));
-	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-	return json_object_new_double_s(strtod(buf, NULL), buf);
 }

@@ -46,11 +46,6 @@ long read_file(const char *path, size_t max, char **out);
  * Returns 0 or -errno. */
 int write_file_atomic(const char *path, const char *data, size_t len, unsigned mode);
 
-/* v as a JSON number with a fixed number of decimals (json-c alone would print
- * 0.1 as 0.10000000000000001; 0 decimals gives an integer); NULL (JSON null)
- * when v is NaN or infinite. */
-struct json_object *json_fixed(double v, int decimals);
-
 /* CRC-32 (IEEE 802.3, as zlib's crc32) of len bytes. */
 uint32_t crc32_ieee(const uint8_t *p, size_t len);
 

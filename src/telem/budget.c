@@ -1,4 +1,5 @@
 #include "telem/budget.h"
+#include "core/jsonnum.h"
 #include "core/util.h"
 
 #include <ctype.h>

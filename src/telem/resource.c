@@ -1,4 +1,5 @@
 #include "telem/resource.h"
+#include "core/jsonnum.h"
 #include "core/util.h"
 
 #include <errno.h>
