@@ -7,6 +7,7 @@
 #   make demo       build, bring up the lab, run autonomyd in it and play a story of faults
 #   make install    PREFIX=/usr DESTDIR=…
 #   make ipk        an OpenWrt .ipk for the host in build/ipk (docs/OPENWRT.md)
+#   make musl       autonomyd against musl, as on OpenWrt, in build/musl/build (docs/PERFORMANCE.md)
 #
 # Respects CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR; V=1 shows full commands;
 # WERROR=1 (set automatically when CI is set) turns warnings into errors.
@@ -87,7 +88,8 @@ CTL_OBJS   := $(call obj,$(CTL_SRCS))
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .SECONDARY:
-.PHONY: all test unit unit-bins bench unit-asan system check fuzz demo install uninstall clean deps test-deps www ipk
+.PHONY: all test unit unit-bins bench unit-asan system check fuzz demo install uninstall clean deps test-deps www ipk \
+        musl musl-check musl-objs
 all: $(BUILD)/autonomyd $(BUILD)/autonomyctl
 
 $(BUILD)/obj/%.o: %.c
@@ -174,6 +176,28 @@ check: test-deps fuzz
 		--inline-suppr --std=c11 -D__GNUC__ $(PKG_CFLAGS) -Isrc -Itools -I$(GEN) \
 		--suppress='preprocessorErrorDirective:$(GEN)/*' src tools
 
+# ---- musl, the C library of OpenWrt and RutOS (scripts/musl.sh) -------------
+# musl-check compiles every source with musl-gcc, warnings as errors (part of make
+# test). musl links autonomyd and autonomyctl against musl and libraries built from
+# Debian's sources as OpenWrt packages them (needs deb.debian.org; bench/footprint
+# --musl measures that build).
+MUSL_DIR   ?= build/musl
+MUSL_SYS   := $(abspath $(MUSL_DIR))/sysroot
+musl-check:
+	$(Q)sh scripts/musl.sh headers $(MUSL_DIR)/headers
+	$(Q)$(MAKE) --no-print-directory BUILD=$(MUSL_DIR)/check CC=musl-gcc WERROR=1 \
+		CPPFLAGS='-isystem $(MUSL_DIR)/headers/include' musl-objs
+	@echo "musl: every source compiles against musl"
+
+musl-objs: $(LIB_OBJS) $(CTL_OBJS) $(call obj,src/autonomyd.c tools/autonomyctl.c)
+
+musl:
+	@sh scripts/deps.sh musl
+	$(Q)sh scripts/musl.sh libs $(MUSL_SYS)
+	$(Q)PKG_CONFIG_LIBDIR=$(MUSL_SYS)/lib/pkgconfig $(MAKE) --no-print-directory \
+		BUILD=$(MUSL_DIR)/build CC=musl-gcc CPPFLAGS='-isystem $(MUSL_SYS)/include' \
+		LDFLAGS='-L$(MUSL_SYS)/lib -Wl,-rpath,$(MUSL_SYS)/lib' all
+
 # ---- benchmarks (root; they build the lab) ---------------------------------
 bench: all
 	@/usr/bin/python3 bench/failover
@@ -238,4 +262,4 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) build/asan -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/asan/obj -name '*.d' 2>/dev/null)

@@ -3,6 +3,7 @@
 #   scripts/deps.sh build   libraries and tools to compile
 #   scripts/deps.sh demo    build + what the lab and the dashboard use
 #   scripts/deps.sh test    build + lab + dashboard + what the tests use
+#   scripts/deps.sh musl    build + what make musl needs (scripts/musl.sh)
 # As root on a system with apt-get, missing packages are installed; otherwise the
 # exact command is printed and the script exits 1.
 set -eu
@@ -12,13 +13,16 @@ build_pkgs="gcc make pkg-config libev-dev libjson-c-dev libmnl-dev libnghttp2-de
 lab_pkgs="iproute2 nftables python3 util-linux procps python3-grpcio python3-protobuf python3-grpc-tools"
 # The dashboard: make www (npm), its browser tests and icons (chromium).
 www_pkgs="npm chromium"
-test_pkgs="libcmocka-dev clang python3-pytest valgrind cppcheck shellcheck busybox curl mosquitto mosquitto-clients python3-paho-mqtt prometheus python3-aiosmtpd"
+# musl-tools: make test compiles every source against musl too (make musl-check).
+musl_pkgs="musl-tools dpkg-dev cmake"
+test_pkgs="musl-tools libcmocka-dev clang python3-pytest valgrind cppcheck shellcheck busybox curl mosquitto mosquitto-clients python3-paho-mqtt prometheus python3-aiosmtpd"
 
 case "$job" in
 build) want=$build_pkgs ;;
 demo) want="$build_pkgs $lab_pkgs $www_pkgs" ;;
 test) want="$build_pkgs $lab_pkgs $www_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
+musl) want="$build_pkgs $musl_pkgs" ;;
+*) echo "usage: $0 build|demo|test|musl" >&2; exit 2 ;;
 esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -701,7 +701,9 @@ static void conn_from_cfg(const struct cfg_main *c, struct mq_conn *n)
 	} else {
 		if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
 			strlcpy_ok(host, "router", sizeof(host));
-		snprintf(n->client_id, sizeof(n->client_id), "autonomy-%s", host);
+		/* musl's HOST_NAME_MAX is 255, glibc's 64: cut the name, not the id */
+		snprintf(n->client_id, sizeof(n->client_id), "autonomy-%.*s",
+			 (int)(sizeof(n->client_id) - sizeof("autonomy-")), host);
 	}
 	n->keepalive = keepalive_of(c->mqtt_interval_s);
 }
