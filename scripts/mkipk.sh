@@ -100,7 +100,7 @@ find "$D" -exec touch -h -d "@$EPOCH" {} +
 
 # ---- control.tar.gz ----
 C=$WORK/control
-DEPENDS="libc, libev, libjson-c, libmnl, libmicrohttpd, libmosquitto, libcurl"
+DEPENDS="libc, libev, libjson-c, libmnl, libmicrohttpd, libmosquitto, libcurl, kmod-nf-conntrack-netlink"
 [ "$STARLINK" = 1 ] && DEPENDS="$DEPENDS, libnghttp2, libprotobuf-c"
 SIZE=$(gzip -dc "$WORK/data.tar.gz" | wc -c | tr -d ' ')
 cat >"$C/control" <<EOF

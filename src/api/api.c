@@ -1,6 +1,7 @@
 #include "api/api.h"
 #include "api/http.h"
 #include "config/config.h"
+#include "control/conntrack.h"
 #include "control/takeover.h"
 #include "core/daemon.h"
 #include "core/log.h"
@@ -310,6 +311,7 @@ static struct json_object *m_info(struct json_object *params)
 	json_object_object_add(o, "mqtt", mqtt_info_json());
 	json_object_object_add(o, "http", http_info_json());
 	json_object_object_add(o, "notify", notify_info_json());
+	json_object_object_add(o, "conntrack", ct_json());
 	return o;
 }
 

@@ -48,6 +48,9 @@ const struct cfg_opt cfg_schema[] = {
 	{ "autonomy", "controller", CFG_T_ENUM, MAIN(controller), "auto", 0, 0, controller_choices,
 	  CFG_F_RESTART,
 	  "What moves traffic: route (default-route metrics), mwan3 (mwan3's hotplug events), none (observe only); auto = mwan3 when config_root/mwan3 has enabled interfaces, else route." },
+	{ "autonomy", "conntrack_flush", CFG_T_BOOL, MAIN(conntrack_flush), "1", 0, 0, NULL, 0,
+	  "1: when the route controller moves traffic off a member, delete the conntrack entries "
+	  "of connections that left through it, so they start again over the new member at once." },
 	{ "autonomy", "config_root", CFG_T_STRING, MAIN(config_root), "/etc/config", 0, 0, NULL, 0,
 	  "Directory holding the router's network, mwan3 and wireless files (member discovery, controller auto)." },
 	{ "autonomy", "mwan3_hotplug_call", CFG_T_STRING, MAIN(mwan3_hotplug_call),

@@ -85,6 +85,7 @@ struct cfg_main {
 	char state_dir[CFG_PATH_LEN];
 	int controller;			/* enum cfg_controller */
 	int metric_base;
+	bool conntrack_flush;		/* control/conntrack.c */
 	char config_root[CFG_PATH_LEN];	/* where network, mwan3 and wireless live */
 	char mwan3_hotplug_call[CFG_PATH_LEN];
 	char mwan3_reload[CFG_PATH_LEN];	/* after mwan3 takeover/release */

@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -126,6 +127,86 @@ def test_blackhole_switches(daemon):
     assert took < 6, took
     m = {x["name"]: x for x in json.loads(ctl("--json", "members").stdout)}
     assert m["starlink"]["status"] == "down" and m["starlink"]["down_cause"] == "no-reply"
+
+
+class LanStream:
+    """bench/trafficwatch.py in the lab's LAN client (ar-lan, masqueraded by
+    ar-router): a UDP datagram every 10 ms from one socket to the whoami server;
+    keeps (send time, member) for every reply."""
+
+    def __init__(self):
+        self.p = subprocess.Popen([LAB, "lan", "/usr/bin/python3",
+                                   os.path.join(ROOT, "bench", "trafficwatch.py"), "10", "60"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.replies = []
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            sent, member = line.split()
+            self.replies.append((float(sent), member))
+
+    def through(self, member, after):
+        return [t for t, m in self.replies if m == member and t > after]
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(10)
+
+
+def lan_switch(moves):
+    """Blackholes starlink under a LAN flow and checks whether the flow goes on
+    through fiber, the new active member."""
+    s = LanStream()
+    try:
+        assert wait_for(lambda: s.through("starlink", 0), 5), "no LAN traffic through starlink"
+        lab("fault", "starlink", "blackhole")
+        assert wait_for(lambda: status().get("active") == "fiber", 10)
+        switched = time.monotonic()
+        if moves:
+            assert wait_for(lambda: s.through("fiber", switched), 3), \
+                (s.replies[-3:], lab("logs").stdout[-2000:])
+        else:
+            time.sleep(5)
+            assert not s.through("fiber", 0), "the flow moved without a flush"
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def snat(labnet):
+    lab("nat", "snat")
+    yield
+    lab("nat", "masquerade")
+
+
+def flush_log():
+    return [line for line in lab("logs").stdout.splitlines() if "conntrack: deleted" in line]
+
+
+def test_lan_flow_moves_with_the_switch(daemon):
+    """Masqueraded (the lab's default, and OpenWrt's): the kernel NATs a connection
+    again when its device changes, and the flush deletes the entries as well."""
+    lan_switch(moves=True)
+    assert wait_for(lambda: flush_log(), 5)
+    assert "of starlink" in flush_log()[-1]
+    info = json.loads(ctl("--json", "info").stdout)["conntrack"]
+    assert info["deleted"] >= 1 and info["flushes"] == 1 and info["last_error"] is None, info
+
+
+def test_snat_flow_moves_with_the_flush(snat, daemon):
+    """A fixed source NAT (static addresses) keeps the old address for good: only the
+    flush lets the flow start again through fiber."""
+    lan_switch(moves=True)
+    assert wait_for(lambda: flush_log(), 5)
+
+
+@pytest.mark.conf("\toption conntrack_flush '0'\n")
+def test_snat_flow_hangs_without_the_flush(snat, daemon):
+    lan_switch(moves=False)
+    assert json.loads(ctl("--json", "info").stdout)["conntrack"]["flushes"] == 0
+    assert not flush_log()
 
 
 def test_carrier_down_switches(daemon):

@@ -108,7 +108,8 @@ def test_control_fields(ipk):
     assert fields["Section"] == "net"
     assert int(fields["Installed-Size"]) == len(gzip.decompress(ipk["data_gz"]))
     deps = [d.strip() for d in fields["Depends"].split(",")]
-    for lib in ("libc", "libev", "libjson-c", "libmnl", "libmicrohttpd", "libmosquitto"):
+    for lib in ("libc", "libev", "libjson-c", "libmnl", "libmicrohttpd", "libmosquitto",
+                "kmod-nf-conntrack-netlink"):
         assert lib in deps
     assert len(deps) == len(set(deps))
     assert "\n" in fields["Description"]    # summary line plus continuation lines

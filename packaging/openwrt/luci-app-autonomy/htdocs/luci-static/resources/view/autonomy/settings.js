@@ -57,6 +57,11 @@ return view.extend({
 		o.value('none', _('none (observe only)'));
 		o.default = 'auto';
 
+		o = s.taboption('general', form.Flag, 'conntrack_flush', _('Move open connections'),
+			_('After a switch by the route controller, delete the conntrack entries of connections that left through the old uplink, so calls, VPNs and downloads carry on over the new one at once instead of hanging.'));
+		o.default = '1';
+		o.rmempty = false;
+
 		intOption(s, 'general', 'probe_interval_ms', _('Probe interval (ms)'), 100, 60000, 1000,
 			_('The active member probes each target this often.'));
 		intOption(s, 'general', 'standby_interval_ms', _('Standby probe interval (ms)'),
