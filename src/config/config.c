@@ -1013,14 +1013,6 @@ static void model_set(struct uci_section *s, const char *opt, char **vals, int n
 	u->is_list = is_list;
 }
 
-static const struct uci_option *model_option(const struct uci_section *s, const char *opt)
-{
-	for (int i = 0; i < s->nopts; i++)
-		if (!strcmp(s->opts[i].name, opt))
-			return &s->opts[i];
-	return NULL;
-}
-
 /* A JSON value as UCI text values (n of them in vals, caller frees). */
 static int json_to_texts(const struct cfg_opt *o, struct json_object *v, char ***vals, int *n)
 {
@@ -1139,7 +1131,7 @@ static int set_one(struct uci_file *f, const char *key, struct json_object *v,
 			set_err(e, "invalid_argument", key, "%s is required and cannot be removed", key);
 			return -1;
 		}
-		if (model_option(s, opt))
+		if (uci_find_option(s, opt))
 			json_object_array_add(changed, json_object_new_string(key));
 		model_unset(s, opt);
 		return 0;
@@ -1158,7 +1150,7 @@ static int set_one(struct uci_file *f, const char *key, struct json_object *v,
 
 		if (o->type == CFG_T_ADDRS)
 			nitems = split_list(vals, n, &items);
-		if (!same_values(model_option(s, opt), items, nitems))
+		if (!same_values(uci_find_option(s, opt), items, nitems))
 			json_object_array_add(changed, json_object_new_string(key));
 		model_set(s, opt, items, nitems, o->type == CFG_T_ADDRS);
 		if (items != vals)

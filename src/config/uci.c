@@ -627,7 +627,7 @@ const struct uci_section *uci_find_section(const struct uci_file *f, const char 
 	return i < 0 ? NULL : &f->secs[i];
 }
 
-const struct uci_option *uci_find_option(const struct uci_section *s, const char *name)
+struct uci_option *uci_find_option(const struct uci_section *s, const char *name)
 {
 	if (!s || !name)
 		return NULL;

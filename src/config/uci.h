@@ -83,7 +83,8 @@ int uci_parse_buf(struct uci_parser *p, const char *buf, size_t len, struct uci_
 void uci_file_free(struct uci_file *f);
 
 const struct uci_section *uci_find_section(const struct uci_file *f, const char *name);
-const struct uci_option *uci_find_option(const struct uci_section *s, const char *name);
+/* Like strchr(), a pointer into s that the caller may change if s is its own. */
+struct uci_option *uci_find_option(const struct uci_section *s, const char *name);
 
 /* The first value of option name in s, or NULL. */
 const char *uci_get(const struct uci_section *s, const char *name);

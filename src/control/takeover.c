@@ -319,8 +319,8 @@ static int plan_model(struct uci_file *f, enum tko_cmd cmd, const struct tko_sco
 		m->src = src;
 		m->dst = dst;
 		m->ref = section_ref(f, i);
-		m->from = (struct uci_option *)uci_find_option(s, src);
-		m->to = (struct uci_option *)uci_find_option(s, dst);
+		m->from = uci_find_option(s, src);
+		m->to = uci_find_option(s, dst);
 		plan_move(p, m);
 	}
 	if (p->nchanges) {
