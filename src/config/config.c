@@ -66,9 +66,10 @@ const struct cfg_opt cfg_schema[] = {
 		 "The active member probes each target this often."),
 	MAIN_INT(standby_interval_ms, "5000", 100, 600000,
 		 "Standby members probe each target this often."),
-	MAIN_INT(metered_interval_ms, "0", 0, 3600000,
-		 "Metered standby members send one probe (to one target, in turn) this often; "
-		 "0 = by data_cap_mode, else at least 1000."),
+	{ "autonomy", "metered_interval_ms", CFG_T_INT, MAIN(metered_interval_ms), "0", 1000, 3600000,
+	  NULL, CFG_F_OR_ZERO,
+	  "Metered standby members send one probe (to one target, in turn) this often; "
+	  "0 = by data_cap_mode." },
 	{ "autonomy", "data_cap_mode", CFG_T_ENUM, MAIN(data_cap_mode), "balanced", 0, 0,
 	  cap_choices, 0,
 	  "Probing of metered standby members: conservative (one probe every 5 min), balanced "
@@ -342,8 +343,9 @@ static int parse_int(const struct cfg_opt *o, int *out, const char *s, char *err
 		snprintf(err, errlen, "'%s' is not a whole number", s);
 		return -1;
 	}
-	if (v < o->min || v > o->max) {
-		snprintf(err, errlen, "'%s' is out of range (%ld to %ld)", s, o->min, o->max);
+	if ((v < o->min || v > o->max) && !(v == 0 && (o->flags & CFG_F_OR_ZERO))) {
+		snprintf(err, errlen, "'%s' is out of range (%s%ld to %ld)", s,
+			 o->flags & CFG_F_OR_ZERO ? "0, or " : "", o->min, o->max);
 		return -1;
 	}
 	*out = (int)v;
@@ -887,6 +889,7 @@ static struct json_object *opt_schema_json(const struct cfg_opt *o)
 	if (o->type == CFG_T_INT) {
 		json_object_object_add(obj, "min", json_object_new_int64(o->min));
 		json_object_object_add(obj, "max", json_object_new_int64(o->max));
+		json_object_object_add(obj, "or_zero", json_object_new_boolean(o->flags & CFG_F_OR_ZERO));
 	}
 	if (o->choices) {
 		struct json_object *arr = json_object_new_array();

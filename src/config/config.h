@@ -218,6 +218,7 @@ enum cfg_type {
 #define CFG_F_SECRET	0x1	/* masked in config.get, never logged */
 #define CFG_F_REQUIRED	0x2	/* no default: a section without it is an error */
 #define CFG_F_RESTART	0x4	/* a reload only warns; applied at the next start */
+#define CFG_F_OR_ZERO	0x8	/* an int that is 0 (off, or automatic) or in min..max */
 
 struct cfg_opt {
 	const char *section;	/* "autonomy" (the 'main' section), "member" or "notifier" */

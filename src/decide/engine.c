@@ -73,7 +73,7 @@ static int64_t metered_interval(const struct cfg_main *c)
 	};
 
 	if (c->metered_interval_ms)
-		return c->metered_interval_ms < 1000 ? 1000 : c->metered_interval_ms;
+		return c->metered_interval_ms;
 	return by_mode[c->data_cap_mode];
 }
 

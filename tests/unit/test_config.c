@@ -152,6 +152,30 @@ static void test_out_of_range_falls_back(void **state)
 	assert_non_null(strstr(logged, "t.conf:7: member 'a': reliability: 'x' is not a whole number"));
 }
 
+/* metered_interval_ms is 0 (by data_cap_mode) or 1000 to 3600000: 500 is refused,
+ * not quietly made 1000 */
+static void test_int_or_zero(void **state)
+{
+	static const char *const ok[] = { "0", "1000", "3600000" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text), "config autonomy 'main'\n\toption metered_interval_ms '%s'\n",
+			 ok[i]);
+		assert_int_equal(load_text(&cfg, text, err, sizeof(err)), 0);
+		assert_int_equal(cfg.main.metered_interval_ms, atoi(ok[i]));
+		assert_int_equal(nwarn, 0);
+	}
+	assert_int_equal(load_text(&cfg, "config autonomy 'main'\n\toption metered_interval_ms '500'\n",
+				   err, sizeof(err)), 0);
+	assert_int_equal(cfg.main.metered_interval_ms, 0);
+	assert_int_equal(nwarn, 1);
+	assert_non_null(strstr(logged, "metered_interval_ms: '500' is out of range (0, or 1000 to "
+				"3600000); using the default '0'"));
+}
+
 static void test_unknown_things_warn(void **state)
 {
 	(void)state;
@@ -460,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_valid_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range_falls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_int_or_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_things_warn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_members, setup, teardown),
