@@ -17,7 +17,6 @@
 #define CT_TIMEOUT_S	10.0	/* a dump the kernel does not finish by then is given up */
 #define CT_RECV_SIZE	32768	/* the most the kernel puts into one dump datagram */
 #define CT_BATCH_SIZE	16384	/* delete requests sent together */
-#define CT_READS_PER_CALL 8
 
 /* ---- the parser --------------------------------------------------------------------- */
 
@@ -233,53 +232,50 @@ static void finish(int err)
 	}
 }
 
-/* The kernel fills the next datagram of a dump while we read the last, so a big
- * table would be read in one go: a few datagrams per call, and the loop sees to
- * everything else in between. */
+/* One datagram per call: the kernel fills the next one of the dump while we read
+ * this one, so reading on until EAGAIN would take a big table in one go; this way
+ * the loop sees to everything else in between (bench/conntrack). */
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	ssize_t n = recv(mnl_socket_get_fd(C.dump), rbuf, sizeof(rbuf), MSG_DONTWAIT | MSG_TRUNC);
+	int left = (int)n;
+
 	(void)loop, (void)w, (void)revents;
-	for (int i = 0; i < CT_READS_PER_CALL; i++) {
-		ssize_t n = recv(mnl_socket_get_fd(C.dump), rbuf, sizeof(rbuf),
-				 MSG_DONTWAIT | MSG_TRUNC);
-		int left = (int)n;
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			finish(-errno);
+		return;
+	}
+	if ((size_t)n > sizeof(rbuf)) {
+		finish(-EMSGSIZE);
+		return;
+	}
+	for (const struct nlmsghdr *h = (const void *)rbuf; mnl_nlmsg_ok(h, left);
+	     h = mnl_nlmsg_next(h, &left)) {
+		int r;
 
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				finish(-errno);
+		if (h->nlmsg_seq != C.dump_seq)
+			continue;
+		if (h->nlmsg_type == NLMSG_DONE) {
+			finish(0);
 			return;
 		}
-		if ((size_t)n > sizeof(rbuf)) {
-			finish(-EMSGSIZE);
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+			finish(h->nlmsg_len >= MNL_NLMSG_HDRLEN + sizeof(*e) ? e->error : -EBADMSG);
 			return;
 		}
-		for (const struct nlmsghdr *h = (const void *)rbuf; mnl_nlmsg_ok(h, left);
-		     h = mnl_nlmsg_next(h, &left)) {
-			int r;
-
-			if (h->nlmsg_seq != C.dump_seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				finish(0);
-				return;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-
-				finish(h->nlmsg_len >= MNL_NLMSG_HDRLEN + sizeof(*e) ? e->error : -EBADMSG);
-				return;
-			}
-			r = ct_match(h, h->nlmsg_len, &C.cur, C.seq + 1, C.batch + C.blen,
-				     sizeof(C.batch) - C.blen);
-			if (r == -ENOSPC) {
-				send_batch();
-				r = ct_match(h, h->nlmsg_len, &C.cur, C.seq + 1, C.batch, sizeof(C.batch));
-			}
-			if (r > 0) {
-				C.seq++;
-				C.blen += (size_t)r;
-				C.matched++;
-			}
+		r = ct_match(h, h->nlmsg_len, &C.cur, C.seq + 1, C.batch + C.blen,
+			     sizeof(C.batch) - C.blen);
+		if (r == -ENOSPC) {
+			send_batch();
+			r = ct_match(h, h->nlmsg_len, &C.cur, C.seq + 1, C.batch, sizeof(C.batch));
+		}
+		if (r > 0) {
+			C.seq++;
+			C.blen += (size_t)r;
+			C.matched++;
 		}
 	}
 }

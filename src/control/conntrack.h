@@ -13,9 +13,9 @@
  * ct_flush() deletes the entries whose reply goes to one of the member's
  * addresses, that is connections masqueraded to it or sent by the router from
  * it; inbound connections (port forwards) and other members' connections stay.
- * It runs on the loop: a dump of the table over NETLINK_NETFILTER, and for every
- * match a delete request, sent in batches on a second socket while the dump goes
- * on. The kernel removes masqueraded entries by itself when the device goes down
+ * It runs on the loop: a dump of the table over NETLINK_NETFILTER, one datagram per
+ * loop iteration, and for every match a delete request, sent in batches on a second
+ * socket while the dump goes on. The kernel removes masqueraded entries by itself when the device goes down
  * or loses the address; this is for an uplink that is up but dead.
  *
  * ct_match() is the parser, separate from the sockets so tests and the fuzzer
