@@ -249,20 +249,6 @@ const struct cfg_opt *cfg_find_opt(const char *section_type, const char *name)
 
 /* ---- values -------------------------------------------------------------- */
 
-static int parse_bool(const char *s)
-{
-	static const char *const yes[] = { "1", "true", "yes", "on", "enabled", NULL };
-	static const char *const no[] = { "0", "false", "no", "off", "disabled", NULL };
-
-	for (int i = 0; yes[i]; i++) {
-		if (!strcmp(s, yes[i]))
-			return 1;
-		if (!strcmp(s, no[i]))
-			return 0;
-	}
-	return -1;
-}
-
 static int choice_index(const char *const *choices, const char *s)
 {
 	for (int i = 0; choices[i]; i++)
@@ -537,7 +523,7 @@ int cfg_parse_value(const struct cfg_opt *o, void *base, const char *const *vals
 	}
 	switch (o->type) {
 	case CFG_T_BOOL:
-		v = parse_bool(vals[0]);
+		v = uci_parse_bool(vals[0]);
 		if (v < 0) {
 			snprintf(err, errlen, "'%s' is not a boolean (use 1 or 0)", vals[0]);
 			return -1;

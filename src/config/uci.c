@@ -641,15 +641,25 @@ const char *uci_get(const struct uci_section *s, const char *name)
 	return o && o->nvalues > 0 ? o->values[0] : NULL;
 }
 
+int uci_parse_bool(const char *s)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on", "enabled", NULL };
+	static const char *const no[] = { "0", "false", "no", "off", "disabled", NULL };
+
+	for (int i = 0; yes[i]; i++) {
+		if (!strcmp(s, yes[i]))
+			return 1;
+		if (!strcmp(s, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
 bool uci_get_bool(const struct uci_section *s, const char *name)
 {
-	static const char *const yes[] = { "1", "on", "yes", "true", "enabled" };
 	const char *v = uci_get(s, name);
 
-	for (size_t i = 0; v && i < sizeof(yes) / sizeof(yes[0]); i++)
-		if (!strcmp(v, yes[i]))
-			return true;
-	return false;
+	return v && uci_parse_bool(v) == 1;
 }
 
 /* Append the n bytes of s to the output, keeping what fits (like snprintf). */

@@ -88,7 +88,10 @@ struct uci_option *uci_find_option(const struct uci_section *s, const char *name
 
 /* The first value of option name in s, or NULL. */
 const char *uci_get(const struct uci_section *s, const char *name);
-/* Option name is true as uci reads a boolean: 1, on, yes, true or enabled. */
+/* A boolean as uci reads one: 1 for 1, true, yes, on or enabled; 0 for 0, false,
+ * no, off or disabled; -1 for anything else. */
+int uci_parse_bool(const char *s);
+/* Option name is true (uci_parse_bool gives 1). */
 bool uci_get_bool(const struct uci_section *s, const char *name);
 
 /* Quote a value for writing back as UCI: single quotes, with ' written as '\''.
