@@ -170,15 +170,17 @@ static void close_sockets(void)
 	C.dump = C.del = NULL;
 }
 
-/* Reads what the kernel said about the deletes: only failures come back. */
+/* Reads what the kernel said about the deletes: only failures come back. Into
+ * its own buffer: this runs while rbuf holds the dump datagram being read. */
 static void drain_deletes(void)
 {
+	static char ebuf[8192] __attribute__((aligned(4)));
 	ssize_t n;
 
-	while ((n = recv(mnl_socket_get_fd(C.del), rbuf, sizeof(rbuf), MSG_DONTWAIT)) > 0) {
+	while ((n = recv(mnl_socket_get_fd(C.del), ebuf, sizeof(ebuf), MSG_DONTWAIT)) > 0) {
 		int left = (int)n;
 
-		for (const struct nlmsghdr *h = (const void *)rbuf; mnl_nlmsg_ok(h, left);
+		for (const struct nlmsghdr *h = (const void *)ebuf; mnl_nlmsg_ok(h, left);
 		     h = mnl_nlmsg_next(h, &left)) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 
