@@ -959,21 +959,12 @@ static struct uci_section *model_section(struct uci_file *f, const char *name)
 	return &f->secs[0];
 }
 
-static void free_values(struct uci_option *u)
-{
-	for (int i = 0; i < u->nvalues; i++)
-		free(u->values[i]);
-	free(u->values);
-	u->values = NULL;
-	u->nvalues = 0;
-}
-
 static void model_unset(struct uci_section *s, const char *opt)
 {
 	for (int i = 0; i < s->nopts; i++) {
 		if (strcmp(s->opts[i].name, opt))
 			continue;
-		free_values(&s->opts[i]);
+		uci_option_clear(&s->opts[i]);
 		free(s->opts[i].name);
 		memmove(&s->opts[i], &s->opts[i + 1], (size_t)(s->nopts - i - 1) * sizeof(*s->opts));
 		s->nopts--;
@@ -994,7 +985,7 @@ static void model_set(struct uci_section *s, const char *opt, char **vals, int n
 		memset(u, 0, sizeof(*u));
 		u->name = xstrdup(opt);
 	}
-	free_values(u);
+	uci_option_clear(u);
 	u->values = xcalloc((size_t)n, sizeof(char *));
 	for (int i = 0; i < n; i++)
 		u->values[i] = xstrdup(vals[i]);

@@ -402,7 +402,7 @@ static struct uci_option *find_opt(const struct uci_section *s, const char *name
 	return NULL;
 }
 
-static void free_values(struct uci_option *o)
+void uci_option_clear(struct uci_option *o)
 {
 	int i;
 
@@ -427,7 +427,7 @@ static void set_option(struct uci_section *s, const char *name, const char *valu
 		o->name = xstrdup(name);
 		o->line = line;
 	} else if (!is_list) {
-		free_values(o);
+		uci_option_clear(o);
 	}
 	o->values = grow(o->values, o->nvalues, sizeof(*o->values));
 	o->values[o->nvalues++] = xstrdup(value);
@@ -606,7 +606,7 @@ void uci_file_free(struct uci_file *f)
 		struct uci_section *s = &f->secs[i];
 
 		for (j = 0; j < s->nopts; j++) {
-			free_values(&s->opts[j]);
+			uci_option_clear(&s->opts[j]);
 			free(s->opts[j].name);
 		}
 		free(s->opts);

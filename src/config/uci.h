@@ -91,6 +91,8 @@ const char *uci_get(const struct uci_section *s, const char *name);
 /* A boolean as uci reads one: 1 for 1, true, yes, on or enabled; 0 for 0, false,
  * no, off or disabled; -1 for anything else. */
 int uci_parse_bool(const char *s);
+/* Frees o's values: o has none after. */
+void uci_option_clear(struct uci_option *o);
 /* Option name is true (uci_parse_bool gives 1). */
 bool uci_get_bool(const struct uci_section *s, const char *name);
 

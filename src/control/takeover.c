@@ -233,15 +233,6 @@ static void plan_move(struct tko_plan *p, struct move *m)
 
 /* ---- changing the model -------------------------------------------------------------- */
 
-static void clear_values(struct uci_option *o)
-{
-	for (int k = 0; k < o->nvalues; k++)
-		free(o->values[k]);
-	free(o->values);
-	o->values = NULL;
-	o->nvalues = 0;
-}
-
 /* Makes in the model what plan_move planned: dst gains the values (a new dst
  * takes src's place and keeps its kind, option or list) and src goes (an
  * option without values is not exported). */
@@ -257,10 +248,10 @@ static void apply_move(struct move *m)
 		memcpy(m->to->values + m->to->nvalues, add, (size_t)m->nadd * sizeof(*add));
 		m->to->nvalues += m->nadd;
 		m->to->is_list = m->to->is_list || m->nadd;
-		clear_values(m->from);
+		uci_option_clear(m->from);
 		free(add);
 	} else {
-		clear_values(m->from);
+		uci_option_clear(m->from);
 		m->from->values = add;
 		m->from->nvalues = m->nadd;
 		free(m->from->name);
