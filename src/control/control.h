@@ -4,6 +4,7 @@
 #ifndef AUTONOMY_CONTROL_H
 #define AUTONOMY_CONTROL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* One member as the controller sees it, best first in a ranking. */
@@ -19,6 +20,10 @@ enum { CTL_UNKNOWN, CTL_UP, CTL_DOWN };
 struct ctl_ops {
 	const char *name;			/* "route", "none", "mwan3" */
 	uint32_t probe_mark;			/* SO_MARK for probes of members without a mark */
+	/* Moving traffic moves open connections too, which then hang on the old
+	 * member's address unless their conntrack entries go (control/conntrack.h).
+	 * mwan3 keeps them on their member and flushes by itself. */
+	bool moves_connections;
 	int (*init)(uint32_t metric_base);	/* 0 or -errno */
 	void (*fini)(void);			/* restore what init found */
 	/* ranking[0] is the member that must carry default traffic; the others

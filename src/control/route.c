@@ -15,10 +15,8 @@
  * tests can check every ordering without netlink; the kernel sits behind
  * struct rt_os, which the tests replace.
  */
-#include "control/conntrack.h"
 #include "control/control.h"
 #include "netlink/nlmon.h"
-#include "core/daemon.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -145,8 +143,6 @@ static struct {
 	int nmemo;
 	bool warned_memo;
 	bool warned_many;
-	char active[IF_NAMESIZE];	/* the device that carries default traffic now */
-	char active_name[64];		/* its member */
 } rt;
 
 /* Work space: nothing is allocated per apply. */
@@ -578,27 +574,6 @@ static int apply_family(int family, const struct ctl_member *ranking, int n)
 	return plan_and_exec(c, "give");
 }
 
-/* Traffic has moved off the device that had it: its connections would hang on
- * its address (control/conntrack.h). Only this controller flushes: mwan3 keeps
- * connections on their interface and flushes by itself on our events. */
-static void moved_to(const struct ctl_member *first)
-{
-	const struct nl_link *l = rt.active[0] ? nlmon_find(rt.active) : NULL;
-	struct ct_addrs a = { 0 };
-
-	if (!first->device || !strcmp(rt.active, first->device))
-		return;
-	if (l && daemon_ctx.cfg.main.conntrack_flush) {
-		if (l->has_addr4)
-			a.v4[a.n4++] = l->addr4;
-		if (l->has_addr6)
-			a.v6[a.n6++] = l->addr6;
-		ct_flush(rt.active_name, &a);
-	}
-	strlcpy_ok(rt.active, first->device, sizeof(rt.active));
-	strlcpy_ok(rt.active_name, first->name ? first->name : "", sizeof(rt.active_name));
-}
-
 static int route_apply(const struct ctl_member *ranking, int n)
 {
 	int err4, err6;
@@ -613,8 +588,6 @@ static int route_apply(const struct ctl_member *ranking, int n)
 	}
 	err4 = apply_family(AF_INET, ranking, n);
 	err6 = apply_family(AF_INET6, ranking, n);
-	if (!err4 && !err6 && n > 0)
-		moved_to(&ranking[0]);
 	return err4 ? err4 : err6;
 }
 
@@ -690,6 +663,7 @@ static int route_init(uint32_t metric_base)
 
 const struct ctl_ops ctl_route_ops = {
 	.name = "route",
+	.moves_connections = true,
 	.init = route_init,
 	.fini = route_fini,
 	.apply = route_apply,

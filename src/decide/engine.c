@@ -48,6 +48,7 @@ static struct {
 	struct config eff;		/* configured or discovered members */
 	bool from_mwan3;		/* eff's members come from config_root/mwan3 */
 	bool in_decide;
+	char flush_from[CFG_NAME_LEN];	/* traffic moved off it: flush its connections */
 } E;
 
 static void decide(void);
@@ -514,12 +515,33 @@ static void switch_event(const struct dec_switch *sw, int64_t now)
 static void on_switch(const struct dec_switch *sw, int64_t now)
 {
 	struct daemon_ctx *d = &daemon_ctx;
+	const struct member *from = member_of_dec(sw->from);
 
 	E.active_since = wall_ms();
 	switch_event(sw, now);
+	if (from)
+		strlcpy_ok(E.flush_from, from->cfg.name, sizeof(E.flush_from));
 	strlcpy_ok(d->saved.active, sw->to->name, sizeof(d->saved.active));
 	d->saved.active_since = E.active_since;
 	state_save(&d->saved);
+}
+
+/* Once the controller has moved traffic: connections that left through the member
+ * it moved off would hang on its address (control/conntrack.h). */
+static void flush_connections(void)
+{
+	const struct member *m = mem_find(E.flush_from);
+	const struct nl_link *l = m ? nlmon_find(m->cfg.device) : NULL;
+	struct ct_addrs a = { 0 };
+
+	E.flush_from[0] = '\0';
+	if (!l || !daemon_ctx.cfg.main.conntrack_flush || !E.ctl->moves_connections)
+		return;
+	if (l->has_addr4)
+		a.v4[a.n4++] = l->addr4;
+	if (l->has_addr6)
+		a.v6[a.n6++] = l->addr6;
+	ct_flush(m->cfg.name, &a);
 }
 
 /* The first choice waits until every member has been measured, or a grace
@@ -575,6 +597,8 @@ static void decide(void)
 		sched_set_role(&m->sched, role_of(m));
 	}
 	apply_controller(false);
+	if (E.flush_from[0] && E.applied[0])
+		flush_connections();
 	E.in_decide = false;
 }
 
